@@ -1,0 +1,189 @@
+"""Sources configuration: YAML files validated into typed `Source` objects.
+
+A source is data, never Python. Every error names the file, the source and the field, on one line,
+so an ops engineer can fix it without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline import REPO_ROOT
+from pipeline.errors import NewsdeskError
+
+SOURCES_ENV = "NEWSDESK_SOURCES"
+
+
+class SourcesError(NewsdeskError):
+    """A sources file that cannot be read or does not validate."""
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("not an http(s) URL")
+    return value
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Regex = Annotated[str, AfterValidator(_regex)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Listing(_Strict):
+    """A section page whose links lead to articles, followed through its pagination."""
+
+    url: HttpUrl
+    article_pattern: Regex | None = Field(
+        default=None, description="Regex an article link's URL must match (search, not full match)."
+    )
+    max_pages: int = Field(default=5, ge=1, le=1000, description="Pagination depth bound.")
+
+
+class Source(_Strict):
+    """One news publisher and how to discover its articles."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")
+    homepage: HttpUrl
+    feeds: list[HttpUrl] = []
+    sitemaps: list[HttpUrl] = []
+    listings: list[Listing] = []
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    timezone: str | None = None
+    active: bool = True
+    allow_private_addresses: bool = Field(
+        default=False,
+        description="Allow loopback/private addresses (the demo site and tests only).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @property
+    def domains(self) -> list[str]:
+        """Host names the crawl stays on: the homepage's and those of every configured URL."""
+        urls = [self.homepage, *self.feeds, *self.sitemaps, *(lst.url for lst in self.listings)]
+        return sorted({urlsplit(u).hostname or "" for u in urls} - {""})
+
+    @property
+    def start_urls(self) -> list[str]:
+        return [*self.feeds, *self.sitemaps, *(lst.url for lst in self.listings)]
+
+
+class _SourcesFile(_Strict):
+    sources: list[Source]
+
+
+def default_sources_path() -> Path:
+    """`NEWSDESK_SOURCES` if set, else the repository's sources.yaml."""
+    return Path(os.environ.get(SOURCES_ENV) or REPO_ROOT / "sources.yaml")
+
+
+def _yaml_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        if not files:
+            raise SourcesError(f"{path}: folder holds no .yaml files")
+        return files
+    if not path.exists():
+        raise SourcesError(f"{path}: sources file not found (set --sources or {SOURCES_ENV})")
+    return [path]
+
+
+def load_sources(path: str | Path | None = None) -> list[Source]:
+    """Load and validate every source in a YAML file, or in every YAML file of a folder."""
+    path = Path(path) if path else default_sources_path()
+    sources: list[Source] = []
+    seen: dict[str, Path] = {}
+    for file in _yaml_files(path):
+        for source in _load_file(file):
+            if source.name in seen:
+                raise SourcesError(
+                    f"{file}: source '{source.name}': name already used in {seen[source.name]}"
+                )
+            seen[source.name] = file
+            sources.append(source)
+    return sources
+
+
+def get_sources(names: Iterable[str], path: str | Path | None = None) -> list[Source]:
+    """The named sources, in the order asked; an unknown name is an error that lists the known."""
+    by_name = {s.name: s for s in load_sources(path)}
+    picked = []
+    for name in names:
+        if name not in by_name:
+            hint = difflib.get_close_matches(name, by_name, n=1)
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise SourcesError(
+                f"unknown source '{name}'{suggestion} (known: {', '.join(sorted(by_name)) or 'none'})"
+            )
+        picked.append(by_name[name])
+    return picked
+
+
+def _load_file(file: Path) -> list[Source]:
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SourcesError(f"{file}:{where}: not valid YAML: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourcesError(f"{file}: cannot read: {exc}") from None
+    if not isinstance(document, dict) or "sources" not in document:
+        raise SourcesError(f"{file}: expected a mapping with a 'sources' list at the top")
+    try:
+        return _SourcesFile.model_validate(document).sources
+    except ValidationError as exc:
+        raise SourcesError(_describe(file, document, exc)) from None
+
+
+def _describe(file: Path, document: dict, exc: ValidationError) -> str:
+    """Turn pydantic's first error into 'FILE: source 'NAME': FIELD: problem (hint)'."""
+    error = exc.errors()[0]
+    loc = list(error["loc"])
+    prefix = f"{file}:"
+    if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
+        entry = document["sources"][loc[1]]
+        name = entry.get("name") if isinstance(entry, dict) else None
+        prefix += f" source '{name}':" if name else f" sources[{loc[1]}]:"
+        loc = loc[2:]
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        allowed = Listing.model_fields if "listings" in field else Source.model_fields
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        message = f"unknown key '{loc[-1]}'" + (f", did you mean '{hint[0]}'?" if hint else "")
+        field = field.rsplit(".", 1)[0] if "." in field else ""
+    elif error["type"] == "missing":
+        message = "required field is missing"
+    return f"{prefix} {field + ': ' if field else ''}{message}"
