@@ -1,0 +1,65 @@
+"""`newsdesk`: one command, one subcommand per job.
+
+Each subcommand lives in its own module under `pipeline.commands` and exposes
+`register(subparsers)`, which adds its parser and sets `handler` to a function taking the parsed
+arguments and returning an exit status. This module only wires them up and turns a
+`NewsdeskError` into one line on stderr, so a user mistake never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pipeline import __version__
+from pipeline.errors import NewsdeskError
+
+# Order here is the order in `newsdesk --help`.
+COMMAND_MODULES = [
+    "run",
+    "crawl",
+    "process",
+    "extract",
+    "sources",
+    "db",
+    "demo",
+    "demo_site",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdesk",
+        description="Scheduled news scraping and aggregation into PostgreSQL.",
+    )
+    parser.add_argument("--version", action="version", version=f"newsdesk {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"pipeline.commands.{name}").register(subparsers)
+    return parser
+
+
+def add_sources_option(parser: argparse.ArgumentParser) -> None:
+    """The `--sources PATH` option every command that reads sources takes."""
+    parser.add_argument(
+        "--sources",
+        metavar="PATH",
+        help="sources YAML file or folder of them (default: $NEWSDESK_SOURCES or ./sources.yaml)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except NewsdeskError as exc:
+        print(f"newsdesk {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"newsdesk {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
