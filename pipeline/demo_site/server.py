@@ -1,0 +1,167 @@
+"""Serving a DemoSite over HTTP on 127.0.0.1: one origin (server, port) per publisher.
+
+Plain `http.server` (stdlib) is enough: threaded, HTTP/1.1 keep-alive, Content-Length, gzip when
+the client asks (Scrapy does), ETag/If-None-Match and If-Modified-Since, so crawler behaviour
+around conditional requests can be tested too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pipeline.demo_site.model import ArticleTruth, Publisher
+from pipeline.demo_site.site import DemoSite
+from pipeline.errors import NewsdeskError
+
+_COMPRESSIBLE = ("text/", "application/")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "newsdesk-demo/1.0"
+    timeout = 30  # an idle keep-alive connection frees its thread after this
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms ACK stall
+    server: PublisherServer
+
+    def do_GET(self) -> None:
+        self._serve(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(send_body=False)
+
+    def _serve(self, send_body: bool) -> None:
+        srv = self.server
+        resp = srv.site.respond(srv.publisher, self.path, srv.bases)
+        body = resp.body
+        headers = dict(resp.headers)
+        status = resp.status
+        if status == 200:
+            etag = '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
+            headers["ETag"] = etag
+            if self._not_modified(etag, headers.get("Last-Modified")):
+                status, body = 304, b""
+        if (
+            body
+            and "gzip" in self.headers.get("Accept-Encoding", "")
+            and resp.content_type.startswith(_COMPRESSIBLE)
+        ):
+            body = gzip.compress(body, compresslevel=5, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        self.send_response(status)
+        if status != 304:
+            self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Vary", "Accept-Encoding")
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if send_body and body:
+            self.wfile.write(body)
+
+    def _not_modified(self, etag: str, last_modified: str | None) -> bool:
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:
+            return etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match == "*"
+        since = self.headers.get("If-Modified-Since")
+        if since and last_modified:
+            try:
+                return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(since)
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # tests and benchmarks make thousands of requests; the crawler logs its own
+
+
+class PublisherServer(ThreadingHTTPServer):
+    """One publisher's origin. `bases` is filled in once every publisher has its port."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, site: DemoSite, publisher: str, host: str = "127.0.0.1", port: int = 0):
+        super().__init__((host, port), _Handler)
+        self.site = site
+        self.publisher = publisher
+        self.bases: dict[str, str] = {}
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class RunningSite:
+    """A DemoSite being served: addresses, the sources YAML, and ground truth as absolute URLs."""
+
+    def __init__(self, site: DemoSite, servers: list[PublisherServer]) -> None:
+        self.site = site
+        self.servers = servers
+        self.bases = {srv.publisher: srv.base_url for srv in servers}
+        self.publishers: list[Publisher] = [
+            replace(pub, base_url=self.bases[pub.name]) for pub in site.publishers
+        ]
+
+    def publisher(self, name: str) -> Publisher:
+        return next(p for p in self.publishers if p.name == name)
+
+    def sources_yaml(self) -> str:
+        return self.site.sources_yaml(self.bases)
+
+    def truth(self) -> Iterator[ArticleTruth]:
+        return self.site.truth(self.bases)
+
+    def listed_in(self, publisher_name: str, kind: str) -> set[str]:
+        return self.site.listed_in(publisher_name, kind, self.bases)
+
+    def special_urls(self) -> dict[str, str]:
+        return self.site.special_urls(self.bases)
+
+    def syndicated_pairs(self) -> list[tuple[str, str]]:
+        return self.site.syndicated_pairs(self.bases)
+
+
+@contextlib.contextmanager
+def serve_demo_site(
+    site: DemoSite, host: str = "127.0.0.1", base_port: int = 0
+) -> Iterator[RunningSite]:
+    """Serve every publisher of `site` on its own port, in daemon threads, until exit.
+
+    Ports are free ones by default; with `base_port`, publisher i gets `base_port + i`, so the
+    article URLs (which include the port) stay the same from one run to the next.
+    """
+    servers: list[PublisherServer] = []
+    started: list[PublisherServer] = []  # shutdown() would wait forever on a server never started
+    try:
+        for index, pub in enumerate(site.publishers):
+            port = base_port + index if base_port else 0
+            try:
+                servers.append(PublisherServer(site, pub.name, host, port))
+            except OSError as exc:
+                raise NewsdeskError(
+                    f"demo site: cannot listen on {host}:{port} for {pub.name}: {exc.strerror}"
+                ) from None
+        running = RunningSite(site, servers)
+        for srv in servers:
+            srv.bases = running.bases
+            thread = threading.Thread(
+                target=srv.serve_forever, kwargs={"poll_interval": 0.1},
+                name=f"demo-site-{srv.publisher}", daemon=True,
+            )
+            thread.start()
+            started.append(srv)
+        yield running
+    finally:
+        for srv in started:
+            srv.shutdown()
+        for srv in servers:
+            srv.server_close()
