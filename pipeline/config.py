@@ -61,6 +61,13 @@ class Listing(_Strict):
     max_pages: int = Field(default=5, ge=1, le=1000, description="Pagination depth bound.")
 
 
+class Politeness(_Strict):
+    """How hard the crawl may hit a source's hosts (robots.txt is obeyed regardless)."""
+
+    delay: float = Field(default=1.0, ge=0, le=120, description="Seconds between requests.")
+    concurrency: int = Field(default=2, ge=1, le=64, description="Parallel requests per host.")
+
+
 class Source(_Strict):
     """One news publisher and how to discover its articles."""
 
@@ -72,6 +79,7 @@ class Source(_Strict):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     timezone: str | None = None
     active: bool = True
+    politeness: Politeness = Politeness()
     allow_private_addresses: bool = Field(
         default=False,
         description="Allow loopback/private addresses (the demo site and tests only).",
@@ -142,9 +150,8 @@ def get_sources(names: Iterable[str], path: str | Path | None = None) -> list[So
         if name not in by_name:
             hint = difflib.get_close_matches(name, by_name, n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise SourcesError(
-                f"unknown source '{name}'{suggestion} (known: {', '.join(sorted(by_name)) or 'none'})"
-            )
+            known = ", ".join(sorted(by_name)) or "none"
+            raise SourcesError(f"unknown source '{name}'{suggestion} (known: {known})")
         picked.append(by_name[name])
     return picked
 

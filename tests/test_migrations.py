@@ -85,7 +85,7 @@ def test_failing_migration_rolls_back_alone_and_names_its_file(empty_db_url, tmp
     broken.write_text("CREATE TABLE half_done (id int);\nSELECT no_such_function();\n")
     monkeypatch.setattr(migrate_module.discover, "__defaults__", (folder,))
     with psycopg.connect(empty_db_url) as conn:
-        with pytest.raises(NewsdeskError, match="9999_broken.sql: failed to apply"):
+        with pytest.raises(NewsdeskError, match=r"9999_broken\.sql: failed to apply"):
             migrate(conn)
         assert conn.execute("SELECT to_regclass('half_done')").fetchone()[0] is None
         applied = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]

@@ -48,7 +48,8 @@ def _url(args: argparse.Namespace) -> int:
     if os.environ.get(DATABASE_URL_ENV):
         print(f"# from {DATABASE_URL_ENV}")
     else:
-        print(f"# embedded PostgreSQL in {embedded.data_dir()}; try: psql \"$(newsdesk db url | tail -1)\"")
+        print(f"# embedded PostgreSQL in {embedded.data_dir()}")
+        print('# open it with: psql "$(newsdesk db url | tail -1)"')
     print(url)
     return 0
 

@@ -75,7 +75,7 @@ def stop(pgdata: Path | None = None) -> bool:
     pgdata = pgdata or data_dir()
     if not is_running(pgdata):
         return False
-    pgserver, _ = _pgserver()
+    _pgserver()  # imports pgserver quietly
     from pgserver._commands import pg_ctl
 
     user = "pgserver" if os.geteuid() == 0 else None

@@ -1,0 +1,32 @@
+# Each target bootstraps .venv on a fresh machine (Python 3.11+ as $(PYTHON)), then does its job.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint constraints clean
+
+demo: $(STAMP)
+	$(BIN)/newsdesk demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Reinstall when the dependency declarations change.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+# Re-pin every dependency to what is installed now (after a deliberate upgrade).
+constraints: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^newsdesk' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""`newsdesk demo`: serve the demo news site, run the whole job on it, show what to query next."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.config import load_sources
+from pipeline.db import database_url, embedded, redact
+from pipeline.demo_site import DemoSite, serve_demo_site
+from pipeline.jobs import run_pipeline
+
+NEXT_QUERIES = """\
+-- articles per source and language
+SELECT source, language, count(*) FROM articles GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- the ten newest articles
+SELECT published_at, source, title, array_to_string(authors, ', ') AS authors
+  FROM articles ORDER BY published_at DESC NULLS LAST LIMIT 10;
+
+-- the same body under two URLs (syndicated copies)
+SELECT content_hash, array_agg(source || ': ' || canonical_url) AS copies
+  FROM articles GROUP BY content_hash HAVING count(*) > 1;
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("demo", help="run the whole pipeline on the built-in demo site")
+    parser.add_argument("--seed", type=int, default=7, help="demo site seed (default 7)")
+    parser.add_argument("--articles", type=int, default=300, help="demo articles (default 300)")
+    parser.add_argument(
+        "--port", type=int, default=8701,
+        help="first publisher's port (default 8701); fixed so a second demo finds the same URLs",
+    )
+    parser.add_argument("--workers", type=int, metavar="N", help="extraction processes")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    url = database_url()
+    sources_file = embedded.home() / "demo-sources.yaml"
+    sources_file.parent.mkdir(parents=True, exist_ok=True)
+    site = DemoSite(seed=args.seed, n_articles=args.articles)
+    with serve_demo_site(site, base_port=args.port) as site:
+        sources_file.write_text(site.sources_yaml(), encoding="utf-8")
+        for publisher in site.publishers:
+            print(f"demo publisher {publisher.name} at {publisher.base_url}")
+        result = run_pipeline(
+            load_sources(sources_file),
+            sources_path=sources_file,
+            no_delay=True,
+            workers=args.workers,
+        )
+    print(f"\nThe articles are in {redact(url)}")
+    print('Open it with:  psql "$(newsdesk db url | tail -1)"  and try:\n')
+    print(NEXT_QUERIES)
+    return 0 if result.ok else 1

@@ -1,0 +1,82 @@
+"""What the commands show a person: progress on stderr, summary tables on stdout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import psycopg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from pipeline.config import Source
+from pipeline.process import ProcessStats, count_pending, process_pending
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+def process_with_progress(
+    conn: psycopg.Connection,
+    sources: Iterable[Source],
+    *,
+    only: Sequence[str] | None = None,
+    workers: int | None = None,
+) -> ProcessStats:
+    """`process_pending` with a progress bar over the pages pending when it starts."""
+    total = count_pending(conn, only)
+    with Progress(
+        TextColumn("extracting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pages"),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("extract", total=total)
+        return process_pending(
+            conn,
+            sources,
+            only=only,
+            workers=workers,
+            on_batch=lambda n: progress.advance(task, n),
+        )
+
+
+def print_crawl_reports(reports: Sequence[dict]) -> None:
+    table = Table(title="crawl")
+    for column in ("source", "status", "pages fetched", "pages failed", "run key"):
+        table.add_column(column, justify="right" if "pages" in column else "left")
+    for r in reports:
+        table.add_row(
+            r["source"], r["status"], str(r["pages_fetched"]), str(r["pages_failed"]), r["run_key"]
+        )
+    stdout.print(table)
+
+
+def print_process_stats(stats: ProcessStats) -> None:
+    table = Table(title="process")
+    for column in ("source", "pages", "articles new", "updated", "not articles / errors"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for name, c in sorted(stats.by_source.items()):
+        table.add_row(name, str(c.processed), str(c.new), str(c.updated), str(c.errors))
+    if not stats.by_source:
+        table.caption = "nothing pending"
+    stdout.print(table)
+
+
+def print_run_summary(reports: Sequence[dict], stats: ProcessStats) -> None:
+    """One row per source: what the crawl fetched and what processing made of it."""
+    table = Table(title="newsdesk run")
+    columns = ("source", "status", "pages fetched", "pages failed", "articles new", "updated",
+               "errors")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("source", "status") else "right")
+    for r in reports:
+        c = stats.counts(r["source"])
+        table.add_row(
+            r["source"], r["status"], str(r["pages_fetched"]), str(r["pages_failed"]),
+            str(c.new), str(c.updated), str(c.errors),
+        )
+    stdout.print(table)

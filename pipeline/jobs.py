@@ -1,0 +1,55 @@
+"""The main job, shared by `newsdesk run` and `newsdesk demo`: crawl, process, summarise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import Source
+from pipeline.console import print_run_summary, process_with_progress, stderr
+from pipeline.crawl import run_crawl
+from pipeline.db import connect_migrated
+from pipeline.process import ProcessStats
+
+
+@dataclass
+class RunResult:
+    reports: list[dict]
+    stats: ProcessStats
+
+    @property
+    def ok(self) -> bool:
+        return all(r["status"] == "success" for r in self.reports)
+
+
+def run_pipeline(
+    sources: Sequence[Source],
+    *,
+    sources_path: str | Path | None = None,
+    run_key: str | None = None,
+    limit: int | None = None,
+    no_delay: bool = False,
+    verbose: bool = False,
+    workers: int | None = None,
+) -> RunResult:
+    """Crawl `sources` concurrently in a child process, then process their pending pages.
+
+    Pages of a source whose crawl failed are still processed: one failing source never stops
+    the others' articles, and whatever a failed crawl did fetch is not wasted.
+    """
+    names = [s.name for s in sources]
+    connect_migrated().close()
+    stderr.print(f"crawling {len(names)} source(s): {', '.join(names)}")
+    reports = run_crawl(
+        names,
+        sources_path=sources_path,
+        run_key=run_key,
+        limit=limit,
+        no_delay=no_delay,
+        verbose=verbose,
+    )
+    with connect_migrated() as conn:
+        stats = process_with_progress(conn, sources, only=names, workers=workers)
+    print_run_summary(reports, stats)
+    return RunResult(reports, stats)

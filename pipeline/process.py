@@ -1,0 +1,217 @@
+"""The process stage: pending raw pages → extracted articles, on every core, idempotently.
+
+Pages are claimed in batches with `FOR UPDATE SKIP LOCKED`, so two processors never work on the
+same page; a batch's articles, its pages' `processed_at` and its run counters commit together, so
+a crash mid-batch leaves the batch pending, never half-stored.
+"""
+
+from __future__ import annotations
+
+import gzip
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import psycopg
+
+from pipeline.article import Article
+from pipeline.config import Source
+from pipeline.errors import NewsdeskError
+from pipeline.extract import EXTRACTOR_VERSION, extract_article
+from pipeline.store import load_articles
+
+BATCH_SIZE = 200
+
+_CLAIM = """
+SELECT id, source, final_url, html_gz, fetched_at, discovery, crawl_run_id
+  FROM raw_pages
+ WHERE processed_at IS NULL AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s))
+ ORDER BY id
+ LIMIT %(limit)s
+   FOR UPDATE SKIP LOCKED
+"""
+
+_COUNT_PENDING = """
+SELECT count(*) FROM raw_pages
+ WHERE processed_at IS NULL AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s))
+"""
+
+_MARK_PROCESSED = """
+UPDATE raw_pages AS r
+   SET processed_at = now(), extractor_version = %s, process_error = d.error
+  FROM unnest(%s::bigint[], %s::text[]) AS d (id, error)
+ WHERE r.id = d.id
+"""
+
+_COUNT_INTO_RUNS = """
+UPDATE crawl_runs AS c
+   SET articles_new = c.articles_new + d.new,
+       articles_updated = c.articles_updated + d.updated,
+       errors = c.errors + d.errors
+  FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::int[]) AS d (id, new, updated, errors)
+ WHERE c.id = d.id
+"""
+
+_MARK_FOR_REPROCESSING = """
+UPDATE raw_pages SET processed_at = NULL
+ WHERE processed_at IS NOT NULL AND extractor_version IS DISTINCT FROM %(version)s
+   AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s))
+"""
+
+
+@dataclass
+class SourceCounts:
+    processed: int = 0
+    new: int = 0
+    updated: int = 0
+    errors: int = 0
+
+
+@dataclass
+class ProcessStats:
+    by_source: dict[str, SourceCounts] = field(default_factory=dict)
+
+    def counts(self, source: str) -> SourceCounts:
+        return self.by_source.setdefault(source, SourceCounts())
+
+    @property
+    def processed(self) -> int:
+        return sum(c.processed for c in self.by_source.values())
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What a worker needs to extract one page (picklable, compressed body)."""
+
+    id: int
+    source: str
+    url: str
+    html_gz: bytes
+    fetched_at: datetime
+    hints: dict
+
+
+# Sources by name, set once per worker process by the pool initialiser.
+_SOURCES: dict[str, Source] = {}
+
+
+def _init_worker(sources: dict[str, Source]) -> None:
+    _SOURCES.clear()
+    _SOURCES.update(sources)
+
+
+def extract_page(page: _Page) -> tuple[int, Article | None, str | None]:
+    """Extract one page; a page that yields no article returns its reason instead."""
+    try:
+        html = gzip.decompress(page.html_gz)
+        article = extract_article(
+            html,
+            page.url,
+            source=_SOURCES.get(page.source),
+            fetched_at=page.fetched_at,
+            hints=page.hints,
+        )
+    except NewsdeskError as exc:
+        return page.id, None, str(exc)
+    except Exception as exc:  # one bad page must not sink the batch; its error is stored
+        return page.id, None, f"extractor crashed: {type(exc).__name__}: {exc}"[:500]
+    article.source = page.source
+    return page.id, article, None
+
+
+def mark_for_reprocessing(conn: psycopg.Connection, sources: Sequence[str] | None = None) -> int:
+    """Make pages processed by an older extractor pending again; returns how many."""
+    with conn.transaction():
+        cur = conn.execute(
+            _MARK_FOR_REPROCESSING,
+            {"version": EXTRACTOR_VERSION, "sources": list(sources) if sources else None},
+        )
+    return cur.rowcount
+
+
+def count_pending(conn: psycopg.Connection, sources: Sequence[str] | None = None) -> int:
+    row = conn.execute(_COUNT_PENDING, {"sources": list(sources) if sources else None}).fetchone()
+    conn.commit()
+    return row[0]
+
+
+def process_pending(
+    conn: psycopg.Connection,
+    sources: Iterable[Source],
+    *,
+    only: Sequence[str] | None = None,
+    workers: int | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+) -> ProcessStats:
+    """Process every pending raw page (of the `only` sources, if given) until none is left.
+
+    `sources` supplies per-source hints (language, timezone) to the extractor; a page of a source
+    missing from it is still extracted, without hints. `workers=1` extracts in this process.
+    """
+    by_name = {source.name: source for source in sources}
+    workers = workers or os.cpu_count() or 1
+    stats = ProcessStats()
+    if workers == 1:
+        _init_worker(by_name)
+        return _drain(conn, map, only, batch_size, stats, on_batch)
+    # forkserver: workers start clean (no inherited DB sockets or threads) and import the
+    # extractor once, before forking each worker from that warm process.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipeline.extract"])
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(by_name,)
+    ) as pool:
+
+        def pool_map(function, pages):
+            return pool.map(function, pages, chunksize=max(1, len(pages) // (workers * 4)))
+
+        return _drain(conn, pool_map, only, batch_size, stats, on_batch)
+
+
+def _drain(conn, mapper, only, batch_size, stats, on_batch) -> ProcessStats:
+    params = {"sources": list(only) if only else None, "limit": batch_size}
+    while True:
+        with conn.transaction():
+            rows = conn.execute(_CLAIM, params).fetchall()
+            if not rows:
+                return stats
+            pages = [
+                _Page(id_, source, url, html_gz, fetched_at, discovery or {})
+                for id_, source, url, html_gz, fetched_at, discovery, _ in rows
+            ]
+            results = list(mapper(extract_page, pages))
+            _store_batch(conn, rows, results, stats)
+        if on_batch:
+            on_batch(len(rows))
+
+
+def _store_batch(conn, rows, results, stats: ProcessStats) -> None:
+    articles = [(page_id, article) for page_id, article, _ in results if article is not None]
+    written = load_articles(conn, articles)
+    conn.execute(
+        _MARK_PROCESSED,
+        [EXTRACTOR_VERSION, [page_id for page_id, _, _ in results], [e for _, _, e in results]],
+    )
+    run_of = {row[0]: row[6] for row in rows}
+    source_of = {row[0]: row[1] for row in rows}
+    per_run: dict[int, Counter] = {}
+    for page_id, _, error in results:
+        counts = stats.counts(source_of[page_id])
+        counts.processed += 1
+        outcome = "errors" if error else {True: "new", False: "updated"}.get(written.get(page_id))
+        if outcome is None:
+            continue  # extracted, but the stored article was already identical
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+        if run_of[page_id] is not None:
+            per_run.setdefault(run_of[page_id], Counter())[outcome] += 1
+    if per_run:
+        ids = list(per_run)
+        conn.execute(
+            _COUNT_INTO_RUNS,
+            [ids, *([per_run[i][key] for i in ids] for key in ("new", "updated", "errors"))],
+        )

@@ -1,0 +1,89 @@
+"""Loading extracted articles into Postgres: COPY into a staging table, then one upsert.
+
+COPY is the fastest way into Postgres; the upsert from the staging table keeps one row per
+canonical URL and touches a stored row only when its content really changed, so reruns and
+reprocessing write nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+
+from pipeline.article import Article
+
+# (column, Postgres type) in COPY order.
+_COLUMNS = [
+    ("canonical_url", "text"),
+    ("url", "text"),
+    ("source", "text"),
+    ("raw_page_id", "int8"),
+    ("title", "text"),
+    ("description", "text"),
+    ("authors", "text[]"),
+    ("published_at", "timestamptz"),
+    ("modified_at", "timestamptz"),
+    ("date_source", "text"),
+    ("language", "text"),
+    ("section", "text"),
+    ("tags", "text[]"),
+    ("image_url", "text"),
+    ("body", "text"),
+    ("word_count", "int4"),
+    ("is_paywalled", "bool"),
+    ("content_hash", "text"),
+    ("fetched_at", "timestamptz"),
+    ("extractor_version", "text"),
+]
+_NAMES = ", ".join(name for name, _ in _COLUMNS)
+_UPDATABLE = [name for name, _ in _COLUMNS if name != "canonical_url"]
+
+_CREATE_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS articles_staging
+    (LIKE articles INCLUDING DEFAULTS)
+"""
+
+# DISTINCT ON: one batch may hold two pages with the same canonical URL (a redirect and its
+# target); the newest fetch wins, as it would across batches.
+_UPSERT = f"""
+INSERT INTO articles AS a ({_NAMES})
+SELECT DISTINCT ON (canonical_url) {_NAMES}
+  FROM articles_staging
+ ORDER BY canonical_url, fetched_at DESC, raw_page_id DESC
+ON CONFLICT (canonical_url) DO UPDATE
+   SET {", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATABLE)}, updated_at = now()
+ WHERE a.fetched_at <= EXCLUDED.fetched_at
+   AND (a.content_hash, a.title, a.published_at, a.modified_at, a.authors, a.extractor_version)
+       IS DISTINCT FROM
+       (EXCLUDED.content_hash, EXCLUDED.title, EXCLUDED.published_at, EXCLUDED.modified_at,
+        EXCLUDED.authors, EXCLUDED.extractor_version)
+RETURNING a.raw_page_id, (a.xmax = 0) AS inserted
+"""
+
+
+def load_articles(
+    conn: psycopg.Connection, items: Sequence[tuple[int, Article]]
+) -> dict[int, bool]:
+    """Upsert (raw_page_id, article) pairs inside the caller's transaction.
+
+    Returns {raw_page_id: True if inserted, False if it updated a stored article} for the pages
+    that wrote a row; a page whose article was already stored unchanged is absent.
+    """
+    if not items:
+        return {}
+    with conn.cursor() as cur:
+        cur.execute(_CREATE_STAGING)
+        with cur.copy(f"COPY articles_staging ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([pg_type for _, pg_type in _COLUMNS])
+            for raw_page_id, article in items:
+                copy.write_row(_row(raw_page_id, article))
+        written = dict(cur.execute(_UPSERT).fetchall())
+        cur.execute("TRUNCATE articles_staging")
+    return written
+
+
+def _row(raw_page_id: int, article: Article) -> tuple:
+    values = {name: getattr(article, name) for name, _ in _COLUMNS if name != "raw_page_id"}
+    values["raw_page_id"] = raw_page_id
+    return tuple(values[name] for name, _ in _COLUMNS)

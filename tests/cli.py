@@ -1,0 +1,22 @@
+"""Running `newsdesk` as a user does: a subprocess, its exit status, stdout and stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from pipeline import REPO_ROOT
+
+
+def newsdesk(*args: str, env: dict | None = None, input: str | None = None, timeout: int = 300):
+    """Run the CLI with the test's environment (NEWSDESK_DATABASE_URL and NEWSDESK_HOME set)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

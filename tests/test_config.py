@@ -1,0 +1,104 @@
+"""Sources YAML validation: every error names the file, the source and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import REPO_ROOT
+from pipeline.config import SourcesError, get_sources, load_sources
+
+GOOD = """\
+sources:
+  - name: example
+    homepage: https://example.com/
+    feeds: [https://example.com/feed/]
+    listings:
+      - url: https://example.com/world/
+        article_pattern: '/\\d{4}/'
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "sources.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_valid_file_loads_with_defaults(tmp_path):
+    (source,) = load_sources(write(tmp_path, GOOD))
+    assert source.name == "example"
+    assert source.active and not source.allow_private_addresses
+    assert source.listings[0].max_pages == 5
+    assert source.domains == ["example.com"]
+
+
+def test_repository_default_sources_are_valid():
+    sources = load_sources(REPO_ROOT / "sources.yaml")
+    assert len(sources) >= 12
+    assert all(s.feeds or s.sitemaps for s in sources)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            "name: ex\n    homepage: https://e.com/\n    feeds: [https://e.com/a, nope]",
+            "source 'ex': feeds[1]: not an http(s) URL",
+        ),
+        (
+            "name: ex\n    homepage: https://e.com/\n    sitemap: [https://e.com/s.xml]",
+            "source 'ex': unknown key 'sitemap', did you mean 'sitemaps'?",
+        ),
+        ("homepage: https://e.com/", "sources[0]: name: required field is missing"),
+        ("name: Bad Name\n    homepage: https://e.com/", "source 'Bad Name': name:"),
+        (
+            "name: ex\n    homepage: https://e.com/\n    timezone: Mars/Olympus",
+            "source 'ex': timezone: unknown IANA time zone 'Mars/Olympus'",
+        ),
+        (
+            "name: ex\n    homepage: https://e.com/\n    listings: [{url: 'https://e.com/', "
+            "article_pattern: '(['}]",
+            "source 'ex': listings[0].article_pattern: not a valid regular expression",
+        ),
+        (
+            "name: ex\n    homepage: https://e.com/\n    politeness: {delay: -1}",
+            "source 'ex': politeness.delay:",
+        ),
+    ],
+)
+def test_invalid_entries_name_file_source_and_field(tmp_path, entry, expected):
+    path = write(tmp_path, f"sources:\n  - {entry}\n")
+    with pytest.raises(SourcesError) as caught:
+        load_sources(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    path = write(tmp_path, "sources:\n  - name: ex\n    feeds: [unclosed\n")
+    with pytest.raises(SourcesError, match=rf"^{path}: line \d+: not valid YAML"):
+        load_sources(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SourcesError, match="sources file not found"):
+        load_sources(tmp_path / "absent.yaml")
+
+
+def test_folder_of_files_and_duplicate_names(tmp_path):
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, GOOD.replace("example", "other"), "b.yml")
+    assert [s.name for s in load_sources(tmp_path)] == ["example", "other"]
+    write(tmp_path, GOOD, "c.yaml")
+    with pytest.raises(SourcesError, match=r"c\.yaml: source 'example': name already used in"):
+        load_sources(tmp_path)
+
+
+def test_unknown_source_suggests_the_closest(tmp_path):
+    path = write(tmp_path, GOOD)
+    with pytest.raises(SourcesError, match="unknown source 'exampel'; did you mean 'example'"):
+        get_sources(["exampel"], path)
