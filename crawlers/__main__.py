@@ -1,0 +1,128 @@
+"""`python -m crawlers`: crawl one or more sources concurrently in one process.
+
+    python -m crawlers --source NAME [--source NAME ...] [--sources PATH] [--run-key KEY]
+                       [--limit N] [--no-delay] [-v]
+
+Each source gets its own Scrapy crawler (its own politeness settings) in one Twisted reactor.
+Progress goes to stderr; at the end one JSON object per source is printed on stdout. Exit status:
+0 when every source succeeded, 1 when one failed, 2 when the crawl could not start (unknown
+source, bad sources file, unreachable or unmigrated database), with one line on stderr.
+
+This is the whole interface of the crawl stage: `newsdesk crawl` and `newsdesk run` call it as a
+subprocess, because Twisted's reactor cannot be restarted and `pipeline` never imports `crawlers`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.errors import NewsdeskError
+
+USAGE_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m crawlers",
+        description="Crawl news sources into raw_pages (several sources run concurrently).",
+    )
+    parser.add_argument(
+        "--source", action="append", required=True, metavar="NAME", help="source to crawl"
+    )
+    parser.add_argument("--sources", metavar="PATH", help="sources YAML file or folder")
+    parser.add_argument(
+        "--run-key", metavar="KEY", help="run identifier (default: manual-<UTC timestamp>)"
+    )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="fetch at most N article pages per source"
+    )
+    parser.add_argument(
+        "--no-delay",
+        action="store_true",
+        help="no delay between requests (the local demo site and benchmarks only)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log at INFO")
+    return parser
+
+
+def _check_database() -> str:
+    """The database URL, once we know it is reachable and migrated (else NewsdeskError)."""
+    from pipeline.db import connect, database_url
+
+    url = database_url()
+    with connect(url) as conn:
+        row = conn.execute("SELECT to_regclass('raw_pages') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        raise NewsdeskError("the database has no raw_pages table: run `newsdesk db migrate`")
+    return url
+
+
+def _result_of(crawler: Any, recorder_cls: type) -> dict[str, Any] | None:
+    try:
+        recorder = crawler.get_extension(recorder_cls)
+    except RuntimeError:  # the crawl never got as far as building its extensions
+        return None
+    return recorder.result if recorder is not None else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.limit is not None and args.limit < 0:
+        print("python -m crawlers: error: --limit must be 0 or more", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        from pipeline.config import get_sources
+
+        names = list(dict.fromkeys(args.source))
+        sources = get_sources(names, args.sources)
+        os.environ["NEWSDESK_DATABASE_URL"] = _check_database()
+    except NewsdeskError as exc:
+        print(f"python -m crawlers: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+    from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawlers.runs import CrawlRunRecorder
+    from crawlers.spiders.news import NewsSpider, manual_run_key
+
+    settings = Settings()
+    settings.setmodule("crawlers.settings", priority="project")
+    settings.set("LOG_LEVEL", "INFO" if args.verbose else "WARNING", priority="cmdline")
+    if args.no_delay:
+        settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    run_key = args.run_key or manual_run_key()
+
+    process = AsyncCrawlerProcess(settings)
+    started = []
+    for source in sources:
+        crawler = process.create_crawler(NewsSpider)
+        task = process.crawl(crawler, source=source, run_key=run_key, limit=args.limit)
+        started.append((source, crawler, task))
+    process.start()
+
+    ok = True
+    for source, crawler, task in started:
+        result = _result_of(crawler, CrawlRunRecorder)
+        if result is None:
+            error = task.exception() if task.done() and not task.cancelled() else None
+            result = {
+                "source": source.name,
+                "run_key": run_key,
+                "status": "failed",
+                "error": f"the crawl did not run: {error or 'stopped'}".splitlines()[0],
+                "pages_fetched": 0,
+                "pages_failed": 0,
+            }
+        ok &= result["status"] == "success"
+        print(json.dumps(result), flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
