@@ -45,9 +45,12 @@ def process_with_progress(
 
 
 def print_crawl_reports(reports: Sequence[dict]) -> None:
-    table = Table(title="crawl")
-    for column in ("source", "status", "pages fetched", "pages failed", "run key"):
-        table.add_column(column, justify="right" if "pages" in column else "left")
+    table = Table(title="crawl: article pages fetched and failed")
+    table.add_column("source", no_wrap=True)
+    table.add_column("status")
+    table.add_column("fetched", justify="right")
+    table.add_column("failed", justify="right")
+    table.add_column("run key", no_wrap=True)
     for r in reports:
         table.add_row(
             r["source"], r["status"], str(r["pages_fetched"]), str(r["pages_failed"]), r["run_key"]
@@ -56,9 +59,10 @@ def print_crawl_reports(reports: Sequence[dict]) -> None:
 
 
 def print_process_stats(stats: ProcessStats) -> None:
-    table = Table(title="process")
-    for column in ("source", "pages", "articles new", "updated", "not articles / errors"):
-        table.add_column(column, justify="left" if column == "source" else "right")
+    table = Table(title="process: pages extracted, articles new and updated")
+    table.add_column("source", no_wrap=True)
+    for column in ("pages", "new", "updated", "errors"):
+        table.add_column(column, justify="right")
     for name, c in sorted(stats.by_source.items()):
         table.add_row(name, str(c.processed), str(c.new), str(c.updated), str(c.errors))
     if not stats.by_source:
@@ -68,11 +72,11 @@ def print_process_stats(stats: ProcessStats) -> None:
 
 def print_run_summary(reports: Sequence[dict], stats: ProcessStats) -> None:
     """One row per source: what the crawl fetched and what processing made of it."""
-    table = Table(title="newsdesk run")
-    columns = ("source", "status", "pages fetched", "pages failed", "articles new", "updated",
-               "errors")
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("source", "status") else "right")
+    table = Table(title="newsdesk run: pages fetched and failed, articles new and updated")
+    table.add_column("source", no_wrap=True)
+    table.add_column("status")
+    for column in ("fetched", "failed", "new", "updated", "errors"):
+        table.add_column(column, justify="right")
     for r in reports:
         c = stats.counts(r["source"])
         table.add_row(

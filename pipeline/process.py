@@ -27,7 +27,8 @@ from pipeline.store import load_articles
 BATCH_SIZE = 200
 
 _CLAIM = """
-SELECT id, source, final_url, html_gz, fetched_at, discovery, crawl_run_id
+SELECT id, source, final_url, html_gz, fetched_at, discovery, crawl_run_id,
+       headers -> 'Content-Type' ->> 0 AS content_type
   FROM raw_pages
  WHERE processed_at IS NULL AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s))
  ORDER BY id
@@ -181,13 +182,21 @@ def _drain(conn, mapper, only, batch_size, stats, on_batch) -> ProcessStats:
             if not rows:
                 return stats
             pages = [
-                _Page(id_, source, url, html_gz, fetched_at, discovery or {})
-                for id_, source, url, html_gz, fetched_at, discovery, _ in rows
+                _Page(id_, source, url, html_gz, fetched_at, _hints(discovery, content_type))
+                for id_, source, url, html_gz, fetched_at, discovery, _, content_type in rows
             ]
             results = list(mapper(extract_page, pages))
             _store_batch(conn, rows, results, stats)
         if on_batch:
             on_batch(len(rows))
+
+
+def _hints(discovery: dict | None, content_type: str | None) -> dict:
+    """What the extractor may use beyond the HTML: the feed/sitemap entry and the charset."""
+    hints = dict(discovery or {})
+    hints["via"] = hints.get("discovered_via")
+    hints["content_type"] = content_type
+    return hints
 
 
 def _store_batch(conn, rows, results, stats: ProcessStats) -> None:

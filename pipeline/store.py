@@ -37,11 +37,14 @@ _COLUMNS = [
     ("extractor_version", "text"),
 ]
 _NAMES = ", ".join(name for name, _ in _COLUMNS)
-_UPDATABLE = [name for name, _ in _COLUMNS if name != "canonical_url"]
+# An article belongs to the source that stored it first: a second source reaching the same
+# canonical URL updates its content, never its ownership.
+_UPDATABLE = [name for name, _ in _COLUMNS if name not in ("canonical_url", "source")]
 
-_CREATE_STAGING = """
-CREATE TEMP TABLE IF NOT EXISTS articles_staging
-    (LIKE articles INCLUDING DEFAULTS)
+# Column types without the constraints: the rows meet the checks when they reach articles.
+_CREATE_STAGING = f"""
+CREATE TEMP TABLE IF NOT EXISTS articles_staging AS
+SELECT {_NAMES} FROM articles WITH NO DATA
 """
 
 # DISTINCT ON: one batch may hold two pages with the same canonical URL (a redirect and its

@@ -1,0 +1,345 @@
+"""Normalisation helpers: canonical URLs, UTC dates, author lists, body text, content hash.
+
+Pure functions with no I/O, shared by the extract stage and anything that compares articles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import courlan
+import dateparser
+import dateparser.date
+import tld
+
+# --- URLs -----------------------------------------------------------------------------------
+
+# Query parameters that only track the visitor, never select content. courlan's strict mode
+# knows most of them; this list makes the contract explicit and adds the ones it misses.
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+    "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
+    "oly_enc_id", "rb_clickid", "s_cid", "vero_id", "wickedid", "cmpid", "ocid", "ncid",
+    "ref_src", "ref_url", "smid", "share", "utm", "at_medium", "at_campaign", "xtor",
+    "__twitter_impression", "sr_share", "spm", "cid_source",
+})
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_", "hmb_", "ga_")
+
+
+def _is_tracking(name: str) -> bool:
+    name = name.lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
+def canonical_url(url: str) -> str:
+    """The URL without tracking parameters or fragment, host lower-cased, default port dropped.
+
+    Remaining query parameters are sorted, and percent-encoding normalised (courlan), so that
+    two links to the same page compare equal. A URL courlan cannot handle is returned trimmed.
+    """
+    url = url.strip()
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return url
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    )
+    stripped = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query,
+                           ""))
+    try:
+        return courlan.normalize_url(stripped, strict=False)
+    except (ValueError, AttributeError):
+        return stripped
+
+
+@lru_cache(maxsize=4096)
+def registered_domain(url_or_host: str) -> str:
+    """The registrable domain (`bbc.co.uk` for `news.bbc.co.uk`).
+
+    For IP addresses and single-label names such as `localhost` there is no registrable domain:
+    the site is the host with its port, since two ports on one address are two servers (the
+    demo site runs each publisher on its own port of 127.0.0.1)."""
+    if not url_or_host:
+        return ""
+    parts = urlsplit(url_or_host if "//" in url_or_host else f"//{url_or_host}")
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    origin = f"{host}:{port}" if port else host
+    try:
+        ipaddress.ip_address(host)
+        return origin
+    except ValueError:
+        pass
+    if "." not in host:
+        return origin
+    return tld.get_fld(host, fix_protocol=True, fail_silently=True) or host
+
+
+def same_site(url_a: str, url_b: str) -> bool:
+    """True when both URLs are on the same registered domain."""
+    return bool(url_a and url_b) and registered_domain(url_a) == registered_domain(url_b)
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+# Tolerance for dates "in the future": covers clock skew and a naive local time read in the
+# wrong zone (UTC+14 at worst), while rejecting embargo/event dates and placeholder years.
+MAX_FUTURE_SKEW = timedelta(hours=15)
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+
+
+def to_utc(value: datetime, tz: str | None = None) -> datetime:
+    """An aware UTC datetime: naive values are read in `tz` (an IANA name), else in UTC."""
+    return _aware(value, tz).astimezone(UTC)
+
+
+def parse_date(value: str | datetime | date | None, tz: str | None = None,
+               languages: list[str] | None = None) -> datetime | None:
+    """Parse a date as found in metadata or a byline into aware UTC, or None.
+
+    ISO 8601 first (fast path, most metadata); anything else through dateparser in the given
+    languages. A bare calendar date ("2026-03-12") is kept as midnight UTC of that day so that
+    the declared day survives any time zone.
+    """
+    parsed = parse_date_local(value, tz, languages)
+    return to_utc(parsed) if parsed else None
+
+
+def parse_date_local(value: str | datetime | date | None, tz: str | None = None,
+                     languages: list[str] | None = None) -> datetime | None:
+    """Like `parse_date`, but keeps the offset the page declared (the publisher's calendar day)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _aware(value, tz)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    text = " ".join(str(value).split())
+    if not text or len(text) > 200:
+        return None
+    if _DATE_ONLY.match(text):
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+    try:
+        return _aware(datetime.fromisoformat(text.replace("Z", "+00:00")), tz)
+    except ValueError:
+        pass
+    parsed = None
+    for langs in (tuple(languages or ()), ("en",)):
+        try:
+            parsed = _date_parser(langs).get_date_data(text).date_obj
+        except (ValueError, TypeError, OverflowError, KeyError):
+            parsed = None
+        if parsed is not None or langs == ("en",):
+            break
+    return _aware(parsed, tz) if parsed else None
+
+
+@lru_cache(maxsize=64)
+def _date_parser(languages: tuple[str, ...]) -> dateparser.date.DateDataParser:
+    """One dateparser parser per language set: building one (what `dateparser.parse` does on
+    every call with languages) costs far more than parsing a date. No languages: all locales,
+    the slow path, only when the page's language is unknown."""
+    settings = {"RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DAY_OF_MONTH": "first",
+                "REQUIRE_PARTS": ["day", "month", "year"]}
+    try:
+        return dateparser.date.DateDataParser(languages=list(languages) or None, settings=settings)
+    except ValueError:  # a language dateparser does not know
+        return dateparser.date.DateDataParser(settings=settings)
+
+
+def _aware(value: datetime, tz: str | None) -> datetime:
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        value = value.replace(tzinfo=ZoneInfo(tz) if tz else UTC)
+    return value
+
+
+def plausible_date(value: datetime | None, reference: datetime | None = None) -> bool:
+    """Not before 1990 and not after `reference` (the fetch time, else now) plus a small skew."""
+    if value is None:
+        return False
+    reference = reference or datetime.now(UTC)
+    return EARLIEST <= to_utc(value) <= to_utc(reference) + MAX_FUTURE_SKEW
+
+
+# --- authors --------------------------------------------------------------------------------
+
+_BY_PREFIX = re.compile(
+    r"^(?:(?:text|texte|written|posted|reported|words|story|photos?|fotos?|"
+    r"report|reporting)\s*(?:by|:)\s*|"
+    r"by|par|von|door|por|av|przez|от|tekst|autor(?:a|in)?|author|auteur)"
+    r"\s*[:\-\u2013]?\s+",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URLISH = re.compile(r"https?://\S+|www\.\S+")
+# Lower-case conjunctions only (case-sensitive), so an initial such as "E." is never a split.
+_SPLIT = re.compile(r"\s*(?:;|\||/|,|&|\+|\b(?:and|And|AND|und|et|y|e|en|og|och|i|és|ve)\s)\s*")
+_PARENS = re.compile(r"\([^)]*(?:\)|$)|\[[^\]]*(?:\]|$)")
+_IN_PLACE = re.compile(r"\s+(?:in|en|aus|à|a|em)\s+[A-ZÀ-Ý][\w\-]+(?:\s+[A-Z][\w\-]+)?$")
+# A piece made of these words is a role or job title, not a name.
+_ROLE_WORDS = frozenset({
+    "writer", "staff", "reporter", "correspondent", "editor", "editors", "editorial",
+    "contributor", "contributing", "senior", "chief", "deputy", "managing", "associate",
+    "columnist", "journalist", "photographer", "photos", "photo", "video", "producer", "news",
+    "desk", "team", "newsroom", "updated", "published", "correspondant", "rédaction",
+    "redaktion", "journaliste", "envoyé", "envoyée", "spéciale", "special", "political",
+    "political-editor", "business", "technology", "tech", "health", "science", "sports",
+    "sport", "culture", "opinion", "analyst", "analysis", "author", "authors", "guest",
+    "intern", "freelance", "freelancer", "assistant", "executive", "digital", "online", "web",
+    "international", "national", "economics", "economy", "arts", "critic", "host", "presenter",
+    "anchor", "bureau", "agency",
+})
+_GENERIC_AUTHORS = frozenset({
+    "admin", "administrator", "staff", "editor", "editors", "redaktion", "rédaction", "redazione",
+    "redacción", "newsroom", "news desk", "web desk", "online desk", "unknown", "anonymous",
+    "guest", "guest author", "team", "editorial team", "editorial staff", "the editors",
+})
+
+
+def _key(text: str) -> str:
+    """Compare-key for names: NFKC, case-folded, letters and digits only."""
+    return re.sub(r"\W+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def key_variants(text: str) -> set[str]:
+    """`_key(text)` plus its accent-free and German-transliterated forms, so that a segment
+    "Börsen-Zeitung" matches the domain boersen-zeitung.de."""
+    key = _key(text)
+    plain = "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
+    return {key, plain, key.translate(_GERMAN)} - {""}
+
+
+def site_name_keys(*names: str | None) -> set[str]:
+    """Keys a site may be called by: each name, and for a domain its label without TLD."""
+    keys: set[str] = set()
+    for name in names:
+        if not name:
+            continue
+        keys |= key_variants(name)
+        if "." in name and " " not in name.strip():
+            host = name.strip().lower().removeprefix("www.")
+            keys.add(_key(host.split(".")[0]))
+            keys.add(_key(host))
+    keys.discard("")
+    return keys
+
+
+def _is_role(piece: str) -> bool:
+    words = re.findall(r"[\w\-]+", piece.casefold())
+    return bool(words) and all(w in _ROLE_WORDS for w in words)
+
+
+def _tidy_name(piece: str) -> str:
+    piece = _PARENS.sub(" ", piece)
+    piece = " ".join(piece.split()).strip(" .,:;-\u2013\u2014|·•*'\"")
+    for _ in range(2):
+        piece = _BY_PREFIX.sub("", piece).strip(" .,:;-\u2013\u2014|")
+    if piece.isupper() and len(piece) > 3:
+        piece = piece.title()
+    return piece
+
+
+def clean_authors(raw: Iterable[str | None], site_names: Iterable[str | None] = ()) -> list[str]:
+    """Turn raw author strings into a clean, de-duplicated list of names.
+
+    Drops "By"-style prefixes (several languages), e-mail addresses, URLs, roles ("Staff Writer"),
+    trailing places ("in London"), generic bylines ("Redaktion"), and the site's own name; splits
+    on commas, semicolons, "and" (and its common translations), "&" and "|".
+    """
+    site_keys = site_name_keys(*site_names)
+    names: list[str] = []
+    seen: set[str] = set()
+    for value in raw:
+        if not value or not isinstance(value, str):
+            continue
+        text = _URLISH.sub(" ", _EMAIL.sub(" ", value))
+        text = " ".join(text.split())
+        text = _BY_PREFIX.sub("", text.strip(" .,:;-\u2013\u2014|"))
+        for piece in _SPLIT.split(text):
+            piece = _tidy_name(piece)
+            piece = _IN_PLACE.sub("", piece) if len(piece.split()) > 2 else piece
+            if not piece or _is_role(piece) or piece.casefold() in _GENERIC_AUTHORS:
+                continue
+            words = piece.split()
+            if len(words) > 5 or len(piece) > 60 or sum(c.isdigit() for c in piece) > 2:
+                continue  # a sentence, a date or a timestamp, not a name
+            if not any(c.isalpha() for c in piece):
+                continue
+            key = _key(piece)
+            if key in site_keys or key in seen:
+                continue
+            seen.add(key)
+            names.append(piece)
+    return names
+
+
+# --- body text ------------------------------------------------------------------------------
+
+# Whole lines that are page furniture, never article text (checked case-insensitively, after
+# whitespace folding). Kept short and literal on purpose: a false positive deletes real text.
+_BOILERPLATE_LINE = re.compile(
+    r"^(?:advertisement|advertisements|anzeige|publicité|publicidad|pubblicità|werbung|ad|"
+    r"sponsored|sponsored content|skip (?:to|the) (?:main )?(?:content|ad)|"
+    r"share(?: this)?(?: article| story| on \w+)?|share on (?:facebook|twitter|x|whatsapp)|"
+    r"(?:click|tap) here to .{0,60}|read more|read more:?.{0,0}|continue reading|"
+    r"(?:also read|read also|lire aussi|à lire aussi|lesen sie auch|leer más|leggi anche|"
+    r"related|related articles|more on this story|recommended)[:.]?|"
+    r"sign up for .{0,80}newsletter.{0,40}|subscribe(?: now| today)?|"
+    r"follow us on .{0,40}|image:? .{0,0}|getty images|photo:? getty images|"
+    r"loading\.{0,3}|(?:\d+ )?comments?|print|email|e-mail|tweet|facebook|twitter|whatsapp|"
+    r"linkedin|pinterest|reddit|copy link|copied!?)$",
+    re.IGNORECASE,
+)
+
+
+def clean_body(text: str | None) -> str:
+    """Plain text with one paragraph per line: whitespace folded inside lines, empty lines,
+    boilerplate lines and immediately repeated lines dropped."""
+    if not text:
+        return ""
+    lines: list[str] = []
+    for line in text.splitlines():
+        line = " ".join(line.replace("\u00ad", "").split())
+        if not line or _BOILERPLATE_LINE.match(line):
+            continue
+        if lines and lines[-1] == line:
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def content_hash(body: str) -> str:
+    """sha256 hex of the body, NFKC-normalised, case-folded and whitespace-collapsed, so that a
+    re-wrapped or re-cased copy of the same text hashes the same."""
+    folded = " ".join(unicodedata.normalize("NFKC", body).casefold().split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def normalise_language(value: str | None) -> str | None:
+    """ISO 639-1 two letters from "en-GB", "fr_FR", "de", "eng"-free values; None otherwise."""
+    if not value:
+        return None
+    code = re.split(r"[-_;,\s]", value.strip().lower(), maxsplit=1)[0]
+    return code if re.fullmatch(r"[a-z]{2}", code) else None

@@ -1,0 +1,109 @@
+"""Normalisation: canonical URLs, dates, author lists, body lines, content hash."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pipeline import normalise as nz
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://Example.COM/news/a?utm_source=tw&utm_medium=social&id=7#comments",
+         "https://example.com/news/a?id=7"),
+        ("https://www.example.com/a?fbclid=IwAR0x&gclid=abc&page=2",
+         "https://www.example.com/a?page=2"),
+        ("http://example.com:80/a?mc_cid=1&mc_eid=2", "http://example.com/a"),
+        ("https://example.com:443/story#top", "https://example.com/story"),
+        ("https://example.com/b?z=1&a=2", "https://example.com/b?a=2&z=1"),  # sorted
+        ("https://example.com", "https://example.com/"),
+    ],
+)
+def test_canonical_url_strips_tracking_and_fragment(url: str, expected: str) -> None:
+    assert nz.canonical_url(url) == expected
+
+
+def test_same_site_compares_registered_domains() -> None:
+    assert nz.same_site("https://news.bbc.co.uk/a", "https://www.bbc.co.uk/b")
+    assert not nz.same_site("https://bbc.co.uk/a", "https://example.co.uk/b")
+    assert nz.same_site("http://127.0.0.1:8000/a", "http://127.0.0.1:8000/b")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["By Jane Doe"], ["Jane Doe"]),
+        (["By JANE DOE and JOHN SMITH"], ["Jane Doe", "John Smith"]),
+        (["Jane Doe, John Smith & Ann Lee"], ["Jane Doe", "John Smith", "Ann Lee"]),
+        (["Jane Doe, Staff Writer"], ["Jane Doe"]),
+        (["Jane Doe | Senior Political Correspondent"], ["Jane Doe"]),
+        (["Jane Doe (jane.doe@example.com)"], ["Jane Doe"]),
+        (["jane.doe@example.com Jane Doe"], ["Jane Doe"]),
+        (["Par Jean Dupont et Marie Curie"], ["Jean Dupont", "Marie Curie"]),
+        (["Von Anna Müller und Karl Weber"], ["Anna Müller", "Karl Weber"]),
+        (["Jane Doe", "jane doe", "Jane  Doe"], ["Jane Doe"]),
+        (["Example News", "Jane Doe"], ["Jane Doe"]),  # the site's own name
+        (["example.com"], []),
+        (["Redaktion"], []),
+        (["https://www.facebook.com/janedoe"], []),
+        (["Kate E. Smith"], ["Kate E. Smith"]),
+        (["By Jane Doe in London"], ["Jane Doe"]),
+        ([None, "", "  "], []),
+        (["Jane Doe; John Smith"], ["Jane Doe", "John Smith"]),
+    ],
+)
+def test_clean_authors(raw: list, expected: list[str]) -> None:
+    assert nz.clean_authors(raw, site_names=["Example News", "example.com"]) == expected
+
+
+def test_parse_date_to_aware_utc() -> None:
+    assert nz.parse_date("2026-03-12T14:30:00+01:00") == datetime(2026, 3, 12, 13, 30, tzinfo=UTC)
+    assert nz.parse_date("2026-03-12T14:30:00Z") == datetime(2026, 3, 12, 14, 30, tzinfo=UTC)
+    # naive: read in the source's time zone (Paris is UTC+1 in March)
+    assert nz.parse_date("2026-03-12 14:30", "Europe/Paris") == datetime(
+        2026, 3, 12, 13, 30, tzinfo=UTC)
+    # bare day: midnight UTC of the declared day, whatever the zone
+    assert nz.parse_date("2026-03-12", "America/New_York") == datetime(2026, 3, 12, tzinfo=UTC)
+    assert nz.parse_date("12 mars 2026 14h30", "Europe/Paris", ["fr"]) == datetime(
+        2026, 3, 12, 13, 30, tzinfo=UTC)
+    assert nz.parse_date("no date here") is None
+    assert nz.parse_date(None) is None
+
+
+def test_parse_date_local_keeps_declared_offset() -> None:
+    local = nz.parse_date_local("2026-07-10T00:30:00+02:00")
+    assert local.date().isoformat() == "2026-07-10"
+    assert nz.to_utc(local).date().isoformat() == "2026-07-09"
+
+
+def test_plausible_date_bounds() -> None:
+    fetched = datetime(2026, 3, 1, tzinfo=UTC)
+    assert nz.plausible_date(fetched - timedelta(days=3), fetched)
+    assert nz.plausible_date(fetched + timedelta(hours=2), fetched)  # small skew tolerated
+    assert not nz.plausible_date(fetched + timedelta(days=30), fetched)
+    assert not nz.plausible_date(datetime(1970, 1, 1, tzinfo=UTC), fetched)
+    assert not nz.plausible_date(None, fetched)
+
+
+def test_clean_body_drops_boilerplate_and_folds_whitespace() -> None:
+    text = "First   paragraph\u00a0here.\n\n  Advertisement \nShare this article\nSecond one.\n" \
+           "Second one.\nRead more\n"
+    assert nz.clean_body(text) == "First paragraph here.\nSecond one."
+
+
+def test_content_hash_ignores_case_and_whitespace() -> None:
+    a = nz.content_hash("Hello   World.\nSecond line")
+    assert a == nz.content_hash("hello world. second LINE")
+    assert a != nz.content_hash("hello world. second line!")
+    assert len(a) == 64 and int(a, 16) >= 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("en-GB", "en"), ("fr_FR", "fr"), ("DE", "de"), ("english", None), ("", None), (None, None)],
+)
+def test_normalise_language(value: str | None, expected: str | None) -> None:
+    assert nz.normalise_language(value) == expected
