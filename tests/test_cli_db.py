@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 
+from pipeline.db import redact
 from tests.cli import newsdesk
 
 
@@ -49,3 +51,17 @@ def test_embedded_server_starts_reuses_and_stops(tmp_path, monkeypatch):
         stopped = newsdesk("db", "stop")
     assert "stopped the embedded PostgreSQL" in stopped.stdout
     assert not (home / "pgdata" / "postmaster.pid").exists()
+
+
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        ("postgresql://ana:s3cret@db:5432/news", "postgresql://ana:***@db:5432/news"),
+        ("host=db user=ana password=s3cret dbname=x", "host=db user=ana password=*** dbname=x"),
+        ("host=db password='two words' dbname=news", "host=db password=*** dbname=news"),
+        ("postgresql://postgres:@/newsdesk?host=/tmp", "postgresql://postgres:@/newsdesk?host=/tmp"),
+        ("postgresql://ana@db/news", "postgresql://ana@db/news"),
+    ],
+)
+def test_redact_hides_passwords_only(dsn, shown):
+    assert redact(dsn) == shown

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from pipeline.config import load_sources
 from pipeline.db import database_url, embedded, redact
+from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.jobs import run_pipeline
 
@@ -50,7 +52,10 @@ def handle(args: argparse.Namespace) -> int:
             no_delay=True,
             workers=args.workers,
         )
-    print(f"\nThe articles are in {redact(url)}")
-    print('Open it with:  psql "$(newsdesk db url | tail -1)"  and try:\n')
+    if os.environ.get(DATABASE_URL_ENV):
+        print(f"\nThe articles are in {redact(url)}; open it with psql and try:\n")
+    else:  # the embedded server's DSN holds no password: safe to show whole
+        print("\nThe articles are in the embedded PostgreSQL. Open it with")
+        print(f'  psql "{url}"\nand try:\n')
     print(NEXT_QUERIES)
     return 0 if result.ok else 1

@@ -40,7 +40,7 @@ def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Conn
         ) from None
 
 
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]+@")
 _PASSWORD_IN_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
