@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint constraints clean
+.PHONY: demo test lint bench constraints clean
 
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
@@ -12,6 +12,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Every stage against a 10,000-article demo site; rewrites docs/performance.md (about an hour).
+bench: $(STAMP)
+	$(BIN)/python bench/performance.py --out docs/performance.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
