@@ -62,6 +62,17 @@ def _check_database() -> str:
     return url
 
 
+def _sync_all(sources: list[Any]) -> None:
+    """The `sources` table follows the whole YAML on every run (removed ones deactivated)."""
+    from pipeline.db import connect
+    from pipeline.sources_db import sync_sources
+
+    with connect() as conn:
+        gone = sync_sources(conn, sources)
+    if gone:
+        print(f"sources no longer in the YAML, deactivated: {', '.join(gone)}", file=sys.stderr)
+
+
 def _result_of(crawler: Any, recorder_cls: type) -> dict[str, Any] | None:
     try:
         recorder = crawler.get_extension(recorder_cls)
@@ -76,11 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("python -m crawlers: error: --limit must be 0 or more", file=sys.stderr)
         return USAGE_ERROR
     try:
-        from pipeline.config import get_sources
+        from pipeline.config import get_sources, load_sources
 
         names = list(dict.fromkeys(args.source))
         sources = get_sources(names, args.sources)
         os.environ["NEWSDESK_DATABASE_URL"] = _check_database()
+        _sync_all(load_sources(args.sources))
     except NewsdeskError as exc:
         print(f"python -m crawlers: error: {exc}", file=sys.stderr)
         return USAGE_ERROR

@@ -298,8 +298,11 @@ def parse_listing(
     domains: Sequence[str],
     article_pattern: str | None = None,
     encoding: str | None = None,
+    next_selector: str | None = None,
 ) -> ListingPage:
-    """Links on `domains` whose URL matches `article_pattern` (re.search), and rel=next.
+    """Links on `domains` whose URL matches `article_pattern` (re.search), and the next page.
+
+    The next page is the first rel=next link, or the first link `next_selector` (CSS) matches.
 
     Scrapy's LinkExtractor does the link work (base href, relative URLs, skipping images and
     documents by extension). Without a pattern every same-site link counts, which also picks up
@@ -307,7 +310,10 @@ def parse_listing(
     """
     response = HtmlResponse(url=url, body=body, encoding=encoding or "utf-8")
     try:
-        next_hrefs = response.xpath(_NEXT_XPATH).getall()
+        if next_selector:
+            next_hrefs = response.css(next_selector).xpath("@href").getall()
+        else:
+            next_hrefs = response.xpath(_NEXT_XPATH).getall()
     except ValueError as exc:  # parsel raises ValueError on a document lxml cannot read at all
         logger.warning("listing %s: not a readable HTML page (%s)", url, exc)
         return ListingPage([], None)

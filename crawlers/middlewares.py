@@ -70,9 +70,13 @@ async def resolve(host: str, port: int) -> list[str]:
 class PrivateAddressGuardMiddleware:
     """Downloader middleware: IgnoreRequest for hosts with a non-public address."""
 
-    def __init__(self, stats: StatsCollector, source: str) -> None:
+    def __init__(
+        self, stats: StatsCollector, source: str, allowed_origins: frozenset[str] = frozenset()
+    ) -> None:
         self.stats = stats
         self.source = source
+        # host:port origins an operator trusts although they are private (an internal mirror).
+        self.allowed_origins = allowed_origins
         # host -> the non-public addresses it resolved to ([] when public); one lookup per host.
         self._verdicts: dict[str, list[str]] = {}
 
@@ -80,15 +84,23 @@ class PrivateAddressGuardMiddleware:
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuardMiddleware:
         if crawler.settings.getbool("NEWSDESK_ALLOW_PRIVATE_ADDRESSES"):
             raise NotConfigured  # the source allows private addresses (no message: no log line)
-        return cls(crawler.stats, crawler.settings.get("NEWSDESK_SOURCE") or "?")
+        return cls(
+            crawler.stats,
+            crawler.settings.get("NEWSDESK_SOURCE") or "?",
+            frozenset(
+                o.lower() for o in crawler.settings.getlist("NEWSDESK_ALLOWED_PRIVATE_ORIGINS")
+            ),
+        )
 
     async def process_request(self, request: Request) -> None:
         parts = urlparse_cached(request)
         host = (parts.hostname or "").lower()
         if not host:
             return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if f"{host}:{port}" in self.allowed_origins:
+            return
         if host not in self._verdicts:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
             try:
                 addresses = await resolve(host, port)
             except OSError:

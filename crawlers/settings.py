@@ -12,6 +12,7 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 
 # --- Politeness -------------------------------------------------------------------------------
 # An honest User-Agent that says who we are and where to read about us.
+# The contact comes from the source's politeness.contact or $NEWSDESK_CONTACT_URL (set per crawl).
 USER_AGENT = f"newsdesk/{__version__} (+https://github.com/newsdesk/newsdesk)"
 ROBOTSTXT_OBEY = True
 # Defaults; each source's `politeness` replaces the delay and per-domain concurrency.
@@ -32,10 +33,13 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_ENABLED = True
 REDIRECT_MAX_TIMES = 5
 COMPRESSION_ENABLED = True
-# 429 is retried (it is in Scrapy's default RETRY_HTTP_CODES), with AutoThrottle backing off.
-# Scrapy 2.19's RetryMiddleware does not read Retry-After; a retried 429 waits DOWNLOAD_DELAY.
+# 429 and 503 are retried (Scrapy's default RETRY_HTTP_CODES); crawlers.politeness makes the retry
+# wait for Retry-After (Scrapy 2.19 ignores it), up to NEWSDESK_RETRY_AFTER_MAX seconds.
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+NEWSDESK_RETRY_AFTER_MAX = 120.0
+#: robots.txt Crawl-delay is honoured up to this many seconds between requests to a host.
+NEWSDESK_MAX_CRAWL_DELAY = 120.0
 # News pages are fetched stateless: no consent or session cookies that change what we see.
 COOKIES_ENABLED = False
 # No control ports: Scrapy 2.19 opens a remote-control HTTP server per crawl by default.
@@ -46,6 +50,13 @@ REMOTE_CONTROL_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Before RobotsTxtMiddleware (100), so a refused host is not even asked for robots.txt.
     "crawlers.middlewares.PrivateAddressGuardMiddleware": 50,
+    # Scrapy's RetryMiddleware, reading Retry-After on 429/503 (same place, 550).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.politeness.RetryAfterMiddleware": 550,
+    # Responses pass middlewares from high to low: a challenge page is caught before retry.
+    "crawlers.blocking.BlockedPageMiddleware": 560,
+    # Last before the downloader: wait for the host's gate (Crawl-delay, Retry-After).
+    "crawlers.politeness.PacingMiddleware": 890,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.RawPagesPipeline": 300,
@@ -57,6 +68,8 @@ EXTENSIONS = {
 
 #: Refuse hosts that resolve to loopback/private/link-local/reserved addresses.
 NEWSDESK_ALLOW_PRIVATE_ADDRESSES = False
+#: "host:port" origins trusted although private (e.g. an internal mirror); only these, exactly.
+NEWSDESK_ALLOWED_PRIVATE_ORIGINS: list[str] = []
 #: raw_pages rows written per INSERT, and the longest a fetched page waits to be written.
 NEWSDESK_BATCH_SIZE = 100
 NEWSDESK_BATCH_SECONDS = 2.0

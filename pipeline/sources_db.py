@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -32,3 +34,24 @@ def sync_source(conn: psycopg.Connection, source: Source) -> None:
             "active": source.active,
         },
     )
+
+
+_DEACTIVATE_MISSING = """
+UPDATE sources SET active = false, updated_at = now()
+ WHERE active AND NOT (name = ANY(%s))
+RETURNING name
+"""
+
+
+def sync_sources(conn: psycopg.Connection, sources: Sequence[Source]) -> list[str]:
+    """Make `sources` match the whole YAML: upsert every entry, deactivate the rest.
+
+    A source removed from the YAML is deactivated, never deleted, so its articles keep their
+    source. One transaction, rows taken in name order so concurrent syncs never deadlock.
+    Returns the names deactivated by this call.
+    """
+    with conn.transaction():
+        for source in sorted(sources, key=lambda s: s.name):
+            sync_source(conn, source)
+        rows = conn.execute(_DEACTIVATE_MISSING, ([s.name for s in sources],)).fetchall()
+    return sorted(name for (name,) in rows)

@@ -102,3 +102,94 @@ def test_unknown_source_suggests_the_closest(tmp_path):
     path = write(tmp_path, GOOD)
     with pytest.raises(SourcesError, match="unknown source 'exampel'; did you mean 'example'"):
         get_sources(["exampel"], path)
+
+
+ENTRY = "name: ex\n    homepage: https://e.com/\n    "
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        (
+            "allowed_domains: ['https://cdn.e.com/x']",
+            "source 'ex': allowed_domains[0]: not a host name ('https://cdn.e.com/x'); "
+            "write the host alone, e.g. 'cdn.e.com'",
+        ),
+        (
+            "allowed_domains: ['bad host']",
+            "source 'ex': allowed_domains[0]: not a host name ('bad host')",
+        ),
+        (
+            "include: ['(']",
+            "source 'ex': include[0]: not a valid regular expression "
+            "(missing ), unterminated subpattern at position 0)",
+        ),
+        (
+            "exclude: ['/video/', '[']",
+            "source 'ex': exclude[1]: not a valid regular expression "
+            "(unterminated character set at position 0)",
+        ),
+        (
+            "limits: {max_pages_per_run: 0}",
+            "source 'ex': limits.max_pages_per_run: Input should be greater than or equal to 1",
+        ),
+        (
+            "limits: {max_age_days: 0}",
+            "source 'ex': limits.max_age_days: Input should be greater than 0",
+        ),
+        (
+            "limits: {max_age: 3}",
+            "source 'ex': limits: unknown key 'max_age', did you mean 'max_age_days'?",
+        ),
+        (
+            "limit: {max_pages_per_run: 3}",
+            "source 'ex': unknown key 'limit', did you mean 'limits'?",
+        ),
+        (
+            "politeness: {contact: 'ops@e.com'}",
+            "source 'ex': politeness.contact: not an http(s) URL or mailto: address",
+        ),
+        (
+            "politeness: {delai: 2}",
+            "source 'ex': politeness: unknown key 'delai', did you mean 'delay'?",
+        ),
+        (
+            "listings: [{url: 'https://e.com/', next_selector: 'a[rel=next'}]",
+            "source 'ex': listings[0].next_selector: not a valid CSS selector "
+            "(Expected ']', got <EOF at 10>)",
+        ),
+        (
+            "listings: [{url: 'https://e.com/', max_page: 3}]",
+            "source 'ex': listings[0]: unknown key 'max_page', did you mean 'max_pages'?",
+        ),
+        (
+            "listings: [{url: 'https://e.com/', max_pages: 0}]",
+            "source 'ex': listings[0].max_pages: Input should be greater than or equal to 1",
+        ),
+    ],
+)
+def test_new_fields_errors_are_exact(tmp_path, field, expected):
+    path = write(tmp_path, f"sources:\n  - {ENTRY}{field}\n")
+    with pytest.raises(SourcesError) as caught:
+        load_sources(path)
+    assert str(caught.value) == f"{path}: {expected}"
+
+
+def test_new_fields_defaults_and_helpers(tmp_path, monkeypatch):
+    path = write(
+        tmp_path,
+        f"sources:\n  - {ENTRY}allowed_domains: [CDN.Example.org]\n"
+        "    include: ['/news/']\n    exclude: ['/news/video/']\n"
+        "    limits: {max_pages_per_run: 50, max_age_days: 2.5}\n",
+    )
+    (source,) = load_sources(path)
+    assert source.domains == ["cdn.example.org", "e.com"]
+    assert source.limits.max_pages_per_run == 50 and source.limits.max_age_days == 2.5
+    assert source.wants("https://e.com/news/a") and not source.wants("https://e.com/news/video/a")
+    assert not source.wants("https://e.com/sport/a")
+    monkeypatch.delenv("NEWSDESK_CONTACT_URL", raising=False)
+    assert source.contact == "https://github.com/newsdesk/newsdesk"
+    monkeypatch.setenv("NEWSDESK_CONTACT_URL", "mailto:ops@example.org")
+    assert source.contact == "mailto:ops@example.org"
+    (default,) = load_sources(write(tmp_path, GOOD))
+    assert default.limits.max_age_days is None and default.wants("https://example.com/x")

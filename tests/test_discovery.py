@@ -5,11 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+from datetime import UTC as _UTC
+from datetime import datetime as _dt
 
 import pytest
 
-from crawlers import discovery
+from crawlers import discovery, incremental
+from crawlers.blocking import challenge_reason
 from crawlers.discovery import on_domains, parse_feed, parse_listing, parse_sitemap
+from crawlers.politeness import HostPacer, retry_after_seconds
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
@@ -306,3 +310,72 @@ def test_listing_rel_next_on_an_anchor_and_last_page() -> None:
 )
 def test_on_domains(url: str, expected: bool) -> None:
     assert on_domains(url, ["news.example.com"]) is expected
+
+
+# --- incremental and politeness helpers ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("HTTP://Example.COM:80/a/b?utm_source=x&id=2#frag", "http://example.com/a/b?id=2"),
+        ("https://example.com:443/a/?fbclid=1", "https://example.com/a/"),
+        ("https://example.com/a/?b=2&a=1", "https://example.com/a/?a=1&b=2"),
+        ("https://example.com", "https://example.com/"),
+        ("http://127.0.0.1:8123/2026/03/01/x-1/", "http://127.0.0.1:8123/2026/03/01/x-1/"),
+    ],
+)
+def test_urls_are_normalised_before_the_seen_check(url: str, normal: str) -> None:
+    assert incremental.normalise_url(url) == normal
+
+
+def test_cutoff_and_change_decisions() -> None:
+    now = _dt(2026, 3, 15, tzinfo=_UTC)
+    oldest = incremental.cutoff(2, now)
+    assert incremental.too_old({"published": "2026-03-12T10:00:00Z"}, oldest)
+    assert not incremental.too_old({"published": "2026-03-14T10:00:00+01:00"}, oldest)
+    # Modified recently: the newer date counts. Undated: kept. No cut-off: kept.
+    assert not incremental.too_old({"published": "2026-01-01", "modified": "2026-03-14"}, oldest)
+    assert not incremental.too_old({}, oldest)
+    assert not incremental.too_old({"published": "2020-01-01"}, None)
+    fetched = _dt(2026, 3, 14, tzinfo=_UTC)
+    assert incremental.changed_since({"modified": "2026-03-14T12:00:00Z"}, fetched)
+    assert not incremental.changed_since({"modified": "2026-03-13"}, fetched)
+    assert not incremental.changed_since({"published": "2026-03-15"}, fetched)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("120", 120.0), (" 5 ", 5.0), (b"7", 7.0), ("Sun, 15 Mar 2026 12:00:30 GMT", 30.0),
+     ("Sun, 15 Mar 2026 11:00:00 GMT", 0.0), ("soon", None), ("", None), (None, None)],
+)  # fmt: skip
+def test_retry_after(value, seconds) -> None:
+    now = _dt(2026, 3, 15, 12, 0, tzinfo=_UTC)
+    assert retry_after_seconds(value, now) == seconds
+
+
+def test_host_pacer_spaces_requests_and_holds_after_retry_after() -> None:
+    clock = [100.0]
+    pacer = HostPacer(clock=lambda: clock[0])
+    assert pacer.reserve("a:80") == 0  # no interval, no hold: never waits
+    pacer.set_interval("a:80", 2.0)
+    assert [pacer.reserve("a:80") for _ in range(3)] == [0.0, 2.0, 4.0]
+    pacer.hold("b:80", 10)
+    assert pacer.reserve("b:80") == 10.0 and pacer.reserve("c:80") == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "blocked"),
+    [
+        (403, {}, b"<title>Just a moment...</title>", True),
+        (503, {}, b"<html>Please enable JavaScript to view the page</html>", True),
+        (403, {b"cf-mitigated": b"challenge"}, b"", True),
+        (200, {}, b"<html><div class='g-recaptcha'>captcha</div></html>", True),
+        (200, {}, b"<html><article>" + b"news " * 4000 + b"enable JavaScript</article></html>",
+         False),
+        (404, {}, b"<html>Page not found</html>", False),
+        (403, {}, b"<html>Forbidden</html>", False),
+    ],
+)  # fmt: skip
+def test_challenge_pages(status, headers, body, blocked) -> None:
+    assert (challenge_reason(status, headers, body) is not None) is blocked

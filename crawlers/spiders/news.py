@@ -25,15 +25,16 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers import discovery
+from crawlers import discovery, incremental
 from crawlers.pipelines import RawPage
 from crawlers.runs import DB_ERROR_STAT
+from pipeline import __version__
 from pipeline.config import Source, get_sources
 from pipeline.db import database_url, redact
 
 logger = logging.getLogger(__name__)
 
-_SEEN_QUERY = "SELECT url FROM raw_pages WHERE url = ANY(%s)"
+_SEEN_QUERY = "SELECT url, fetched_at FROM raw_pages WHERE url = ANY(%s)"
 #: URLs per seen-check query: a 50,000-URL sitemap becomes 50 queries, not one huge array.
 _SEEN_CHUNK = 1000
 #: Article pages go before discovery documents, so pages found are fetched (and stored) early.
@@ -45,9 +46,15 @@ def manual_run_key(now: datetime | None = None) -> str:
     return "manual-" + (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
 
 
+def user_agent(contact: str) -> str:
+    """The honest User-Agent: the project, its version and where a site owner can reach us."""
+    return f"newsdesk/{__version__} (+{contact})"
+
+
 def apply_source_settings(settings: scrapy.settings.Settings, source: Source) -> None:
     """Per-source crawl settings, at "spider" priority (a `-s` on the command line still wins)."""
     settings.set("NEWSDESK_SOURCE", source.name, priority="spider")
+    settings.set("USER_AGENT", user_agent(source.contact), priority="spider")
     settings.set(
         "NEWSDESK_ALLOW_PRIVATE_ADDRESSES", source.allow_private_addresses, priority="spider"
     )
@@ -73,12 +80,16 @@ class NewsSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.source = source
         self.run_key = run_key
-        self.limit = limit
+        caps = [n for n in (limit, source.limits.max_pages_per_run) if n is not None]
+        self.limit = min(caps) if caps else None
         self.allowed_domains = source.domains
         self.crawl_run_id: int | None = None  # set by crawlers.runs.CrawlRunRecorder
         self.start_ok = 0
         self.start_errors: list[str] = []
         self._scheduled: set[str] = set()  # article URLs requested in this run
+        self._validators: dict[str, tuple[str | None, str | None]] = {}
+        self._documents: dict[str, incremental.DocumentState] = {}
+        self._oldest = incremental.cutoff(source.limits.max_age_days)
         self._db: psycopg.AsyncConnection | None = None
         self._closing: asyncio.Future[None] | None = None
 
@@ -127,6 +138,7 @@ class NewsSpider(scrapy.Spider):
             self._db = await psycopg.AsyncConnection.connect(
                 database_url(), autocommit=True, connect_timeout=10
             )
+            self._validators = await incremental.load_validators(self._db, self.source.name)
         except psycopg.Error as exc:
             self._db_failed(exc)
             return
@@ -144,36 +156,80 @@ class NewsSpider(scrapy.Spider):
             )
 
     def _document(self, url: str, callback: Any, meta: dict[str, Any]) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.document_failed, meta=meta)
+        """A discovery document's request, conditional when we hold its validators.
 
-    def _document_fetched(self, response: Response) -> None:
+        robots.txt is always fetched in full: it is small, and it leads to the sitemaps, which
+        are themselves asked for conditionally.
+        """
+        headers = {}
+        if not discovery.is_robots_url(url):
+            headers = incremental.conditional_headers(self._validators.get(url))
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.document_failed,
+            headers=headers,
+            meta=meta | {"handle_httpstatus_list": [304]},
+        )
+
+    def _document_fetched(self, response: Response, kind: str) -> bool:
+        """Count the fetch and note the document's state; False when it was a 304 (unchanged)."""
         if response.meta.get("newsdesk_start"):
             self.start_ok += 1
+        url = response.request.url if response.request else response.url
+        if discovery.is_robots_url(url):
+            return response.status != 304
+        header = response.headers.get
+        self._documents[url] = incremental.DocumentState(
+            url=url,
+            kind=kind,
+            status=response.status,
+            etag=(header(b"ETag") or b"").decode("latin-1") or None,
+            last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
+            fetched_at=datetime.now(UTC),
+        )
+        if response.status == 304:
+            self.crawler.stats.inc_value("newsdesk/documents_not_modified")
+            return False
+        return True
+
+    def _document_read(self, response: Response, entries: int, complete: bool) -> None:
+        state = self._documents.get(response.request.url if response.request else response.url)
+        if state is not None:
+            state.entries = entries
+            state.complete = complete
 
     # --- discovery callbacks ---------------------------------------------------------------
 
     async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
-        self._document_fetched(response)
+        if not self._document_fetched(response, discovery.FEED):
+            return
         found = discovery.parse_feed(response.body, response.url)
-        for request in await self._article_requests(found):
+        requests, complete = await self._article_requests(found)
+        self._document_read(response, len(found), complete)
+        for request in requests:
             yield request
 
     async def parse_robots(self, response: Response) -> AsyncIterator[scrapy.Request]:
-        self._document_fetched(response)
+        self._document_fetched(response, discovery.SITEMAP)
         for url in discovery.sitemaps_from_robots(response.body, response.url):
             if discovery.on_domains(url, self.source.domains):
                 yield self._document(url, self.parse_sitemap, {"sitemap_depth": 0})
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[scrapy.Request]:
-        self._document_fetched(response)
+        if not self._document_fetched(response, discovery.SITEMAP):
+            return
         document = discovery.parse_sitemap(response.body, response.url, max_size=self.max_size)
         if not document.type:
             self.crawler.stats.inc_value("newsdesk/documents_unreadable")
             return
         if not document.is_index:
-            for request in await self._article_requests(document.entries):
+            requests, complete = await self._article_requests(document.entries)
+            self._document_read(response, len(document.entries), complete)
+            for request in requests:
                 yield request
             return
+        self._document_read(response, len(document.entries), True)
         depth = response.meta.get("sitemap_depth", 0)
         if depth >= self.max_sitemap_depth:
             logger.warning(
@@ -184,13 +240,18 @@ class NewsSpider(scrapy.Spider):
             )
             return
         here = {response.url, response.request.url if response.request else response.url}
-        for url, _meta in document.entries:
+        for url, meta in document.entries:
             if url in here or not discovery.on_domains(url, self.source.domains):
+                continue
+            if incremental.too_old(meta, self._oldest):
+                # A child sitemap last changed before the cut-off lists only older pages.
+                self.crawler.stats.inc_value("newsdesk/skipped_old_sitemaps")
                 continue
             yield self._document(url, self.parse_sitemap, {"sitemap_depth": depth + 1})
 
     async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
-        self._document_fetched(response)
+        if not self._document_fetched(response, discovery.LISTING):
+            return
         if not isinstance(response, TextResponse):
             logger.warning("[%s] listing %s is not an HTML page", self.source.name, response.url)
             self.crawler.stats.inc_value("newsdesk/documents_unreadable")
@@ -203,37 +264,59 @@ class NewsSpider(scrapy.Spider):
             domains=self.source.domains,
             article_pattern=listing.article_pattern,
             encoding=response.encoding,
+            next_selector=listing.next_selector,
         )
-        for request in await self._article_requests(page.links):
+        requests, complete = await self._article_requests(page.links)
+        self._document_read(response, len(page.links), complete)
+        for request in requests:
             yield request
-        if page.next_url and page_no < listing.max_pages:
+        if page.next_url and listing.follow_pagination and page_no < listing.max_pages:
             yield self._document(
                 page.next_url,
                 self.parse_listing,
                 {"listing": index, "listing_page": page_no + 1},
             )
 
-    async def _article_requests(self, found: Iterable[discovery.Discovered]) -> list[Any]:
-        """Requests for the found article URLs on the source's domains not stored before."""
+    async def _article_requests(
+        self, found: Iterable[discovery.Discovered]
+    ) -> tuple[list[Any], bool]:
+        """Requests for the found article URLs worth fetching, and whether none was cut by a limit.
+
+        A URL is normalised first (so tracking parameters or a fragment do not make a stored page
+        look new), then skipped before any request when it is off the source's domains, filtered
+        out by include/exclude, dated before the cut-off, or already stored and not changed since
+        (by the document's own lastmod/updated date).
+        """
         stats = self.crawler.stats
         candidates: dict[str, dict[str, Any]] = {}
-        for url, meta in found:
+        for found_url, meta in found:
             stats.inc_value(f"newsdesk/discovered/{meta['discovered_via']}")
+            url = incremental.normalise_url(found_url)
             if not discovery.on_domains(url, self.source.domains):
                 stats.inc_value("newsdesk/offsite")
+            elif not self.source.wants(url):
+                stats.inc_value("newsdesk/skipped_filtered")
+            elif incremental.too_old(meta, self._oldest):
+                stats.inc_value("newsdesk/skipped_old")
             elif url not in self._scheduled and url not in candidates:
                 candidates[url] = meta
         if not candidates:
-            return []
+            return [], True
         seen = await self._already_stored(list(candidates))
-        if seen:
-            stats.inc_value("newsdesk/skipped_seen", len(seen))
         requests = []
+        complete = True
         for url, meta in candidates.items():
-            if url in seen or url in self._scheduled:  # another document may have taken it
+            if url in self._scheduled:  # another document may have taken it
                 continue
+            if url in seen:
+                if not incremental.changed_since(meta, seen[url]):
+                    stats.inc_value("newsdesk/skipped_seen")
+                    continue
+                stats.inc_value("newsdesk/refetch_changed")
+                meta = meta | {"changed": True}
             if self.limit is not None and len(self._scheduled) >= self.limit:
                 stats.inc_value("newsdesk/skipped_limit")
+                complete = False
                 continue
             self._scheduled.add(url)
             stats.inc_value("newsdesk/article_requests")
@@ -249,17 +332,18 @@ class NewsSpider(scrapy.Spider):
                     meta={"newsdesk_article": {"url": url, "discovery": meta}},
                 )
             )
-        return requests
+        return requests, complete
 
-    async def _already_stored(self, urls: list[str]) -> set[str]:
-        """Which of the URLs raw_pages holds: one indexed query per chunk, nothing kept."""
+    async def _already_stored(self, urls: list[str]) -> dict[str, datetime]:
+        """Which of the URLs raw_pages holds, with when each was fetched: one indexed query per
+        chunk, nothing kept between documents."""
         if self._db is None:
-            return set()
-        seen: set[str] = set()
+            return {}
+        seen: dict[str, datetime] = {}
         try:
             for start in range(0, len(urls), _SEEN_CHUNK):
                 cursor = await self._db.execute(_SEEN_QUERY, (urls[start : start + _SEEN_CHUNK],))
-                seen.update(row[0] for row in await cursor.fetchall())
+                seen.update((url, fetched) for url, fetched in await cursor.fetchall())
         except psycopg.Error as exc:
             self._db_failed(exc)
             raise
@@ -331,7 +415,17 @@ class NewsSpider(scrapy.Spider):
             self._closing = asyncio.ensure_future(engine.close_spider_async(reason="db_error"))
 
     async def _close_db(self) -> None:
-        if self._db is not None:
+        if self._db is None:
+            return
+        try:
+            if not self.crawler.stats.get_value(DB_ERROR_STAT):
+                await incremental.save_states(
+                    self._db, self.source.name, list(self._documents.values())
+                )
+        except psycopg.Error as exc:
+            # The state only saves requests next time; losing it costs a full refetch, no data.
+            logger.warning("[%s] cannot save discovery state: %s", self.source.name, exc)
+        finally:
             await self._db.close()
 
 

@@ -1,36 +1,99 @@
-"""`newsdesk sources`: list and validate the configured sources."""
+"""`newsdesk sources`: list, validate, check and discover sources.
+
+`check` and `discover` fetch pages, which is the crawl side's job: they run
+`python -m crawlers.probe` as a subprocess (as `newsdesk crawl` runs `python -m crawlers`), so
+the pipeline never imports the crawler. Neither writes to the database.
+"""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 
+import psycopg
 from rich.table import Table
 
+from pipeline import REPO_ROOT
 from pipeline.cli import add_sources_option
 from pipeline.config import default_sources_path, load_sources
-from pipeline.console import stdout
+from pipeline.console import stderr, stdout
+from pipeline.errors import NewsdeskError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sources", help="list or validate the configured sources")
+    parser = subparsers.add_parser("sources", help="list, validate, check or discover news sources")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="every source and how it is discovered")
+    listing = actions.add_parser("list", help="every source with its last run and health")
     add_sources_option(listing)
     listing.set_defaults(handler=_list)
     validate = actions.add_parser("validate", help="check the sources file offline")
     add_sources_option(validate)
     validate.set_defaults(handler=_validate)
+    check = actions.add_parser(
+        "check", help="dry run of one source: what it yields (writes nothing)"
+    )
+    check.add_argument("name", metavar="NAME")
+    check.add_argument("--articles", type=int, default=3, metavar="N", help="articles to extract")
+    add_sources_option(check)
+    check.set_defaults(handler=_check)
+    discover = actions.add_parser(
+        "discover", help="find a site's feeds and sitemaps; print a YAML entry"
+    )
+    discover.add_argument("url", metavar="URL")
+    discover.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="allow loopback/private hosts (the local demo site)",
+    )
+    discover.add_argument(
+        "--delay", type=float, default=1.0, metavar="SECONDS", help="between requests"
+    )
+    discover.set_defaults(handler=_discover)
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 def _list(args: argparse.Namespace) -> int:
+    sources = load_sources(args.sources)
+    health = None
+    try:
+        from pipeline.db import connect
+        from pipeline.sources_health import fetch_health
+
+        with connect() as conn:
+            health = fetch_health(conn, [s.name for s in sources])
+    except (NewsdeskError, psycopg.Error) as exc:  # no database: the YAML columns only
+        line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        stderr.print(f"warning: no run history (database unavailable: {line})")
+    from pipeline.sources_health import verdict
+
     table = Table(title=str(args.sources or default_sources_path()))
-    for column in ("name", "active", "feeds", "sitemaps", "listings", "language", "homepage"):
-        table.add_column(column)
-    for s in load_sources(args.sources):
-        table.add_row(
+    columns = ["name", "active", "feeds", "sitemaps", "listings", "language"]
+    if health is not None:
+        columns += ["last run", "last success", "articles 7d", "health"]
+    else:
+        columns += ["homepage"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for s in sources:
+        row = [
             s.name, "yes" if s.active else "no", str(len(s.feeds)), str(len(s.sitemaps)),
-            str(len(s.listings)), s.language or "-", s.homepage,
-        )
+            str(len(s.listings)), s.language or "-",
+        ]  # fmt: skip
+        if health is not None:
+            h = health.get(s.name)
+            row += [
+                f"{_when(h.last_run)} {h.last_status}" if h and h.last_run else "-",
+                _when(h.last_success if h else None),
+                str(h.articles_7d if h else 0),
+                verdict(h, s.active),
+            ]
+        else:
+            row.append(s.homepage)
+        table.add_row(*row)
     stdout.print(table)
     return 0
 
@@ -41,3 +104,25 @@ def _validate(args: argparse.Namespace) -> int:
     path = args.sources or default_sources_path()
     print(f"{path}: {len(sources)} sources valid ({active} active)")
     return 0
+
+
+def _probe(*argv: str) -> int:
+    completed = subprocess.run([sys.executable, "-m", "crawlers.probe", *argv], cwd=REPO_ROOT)
+    if completed.returncode == 2:
+        raise NewsdeskError("see the message above")
+    return completed.returncode
+
+
+def _check(args: argparse.Namespace) -> int:
+    load_sources(args.sources)  # a bad file is reported here, in the CLI's own words
+    argv = ["check", args.name, "--articles", str(args.articles)]
+    if args.sources:
+        argv += ["--sources", str(args.sources)]
+    return _probe(*argv)
+
+
+def _discover(args: argparse.Namespace) -> int:
+    argv = ["discover", args.url, "--delay", str(args.delay)]
+    if args.allow_private_addresses:
+        argv.append("--allow-private-addresses")
+    return _probe(*argv)

@@ -3,6 +3,12 @@
 Plain `http.server` (stdlib) is enough: threaded, HTTP/1.1 keep-alive, Content-Length, gzip when
 the client asks (Scrapy does), ETag/If-None-Match and If-Modified-Since, so crawler behaviour
 around conditional requests can be tested too.
+
+Every request is recorded in an access log (`RunningSite.requests()`), so tests can assert on
+what a crawler actually asked for. `Quirks` adds, on request, what a polite crawler must cope
+with and the normal site never does: robots.txt extra lines (Crawl-delay, Disallow), 429 with
+Retry-After, bot-wall challenge pages and redirects to arbitrary places. With no quirks set the
+site serves exactly what it always has.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ import contextlib
 import gzip
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +28,47 @@ from pipeline.demo_site.site import DemoSite
 from pipeline.errors import NewsdeskError
 
 _COMPRESSIBLE = ("text/", "application/")
+
+#: Request headers the access log keeps (lowercase).
+LOGGED_HEADERS = ("user-agent", "if-none-match", "if-modified-since", "accept-encoding")
+
+#: What a Cloudflare-style bot wall answers: 403, "Just a moment...", a JavaScript challenge.
+CHALLENGE_PAGE = (
+    b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title></head><body>'
+    b"<noscript>Enable JavaScript and cookies to continue</noscript>"
+    b'<div id="challenge-running">Checking if the site connection is secure</div>'
+    b'<script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1"></script>'
+    b"</body></html>"
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request as the server saw it."""
+
+    publisher: str
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str]  # the LOGGED_HEADERS the client sent
+    at: float  # time.monotonic() when the request arrived
+
+
+@dataclass
+class Quirks:
+    """Opt-in misbehaviour, keyed by (publisher, path); change it while the site is served.
+
+    - robots_extra: publisher -> lines appended to its robots.txt (Crawl-delay, Disallow, ...)
+    - rate_limited: (publisher, path) -> [times, seconds]: the first `times` requests get 429
+      with `Retry-After: seconds` (the count goes down as they are served)
+    - challenge: (publisher, path) answered 403 with a JavaScript challenge page
+    - redirects: (publisher, path) -> absolute URL, answered 302
+    """
+
+    robots_extra: dict[str, str] = field(default_factory=dict)
+    rate_limited: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    challenge: set[tuple[str, str]] = field(default_factory=set)
+    redirects: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -38,10 +86,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body: bool) -> None:
         srv = self.server
+        arrived = time.monotonic()
         resp = srv.site.respond(srv.publisher, self.path, srv.bases)
         body = resp.body
         headers = dict(resp.headers)
         status = resp.status
+        content_type = resp.content_type
+        quirk = self._quirk(srv)
+        if quirk is not None:
+            status, content_type, body, headers = quirk
+        elif self.path.split("?", 1)[0] == "/robots.txt" and srv.quirks.robots_extra.get(
+            srv.publisher
+        ):
+            body = body + b"\n" + srv.quirks.robots_extra[srv.publisher].encode() + b"\n"
         if status == 200:
             etag = '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
             headers["ETag"] = etag
@@ -50,13 +107,23 @@ class _Handler(BaseHTTPRequestHandler):
         if (
             body
             and "gzip" in self.headers.get("Accept-Encoding", "")
-            and resp.content_type.startswith(_COMPRESSIBLE)
+            and content_type.startswith(_COMPRESSIBLE)
         ):
             body = gzip.compress(body, compresslevel=5, mtime=0)
             headers["Content-Encoding"] = "gzip"
+        srv.log.record(
+            Hit(
+                srv.publisher,
+                self.command,
+                self.path,
+                status,
+                {k: v for k in LOGGED_HEADERS if (v := self.headers.get(k)) is not None},
+                arrived,
+            )
+        )
         self.send_response(status)
         if status != 304:
-            self.send_header("Content-Type", resp.content_type)
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Vary", "Accept-Encoding")
         for key, value in headers.items():
@@ -64,6 +131,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body and body:
             self.wfile.write(body)
+
+    def _quirk(self, srv: PublisherServer) -> tuple[int, str, bytes, dict[str, str]] | None:
+        quirks, key = srv.quirks, (srv.publisher, self.path)
+        with srv.log.lock:
+            left = quirks.rate_limited.get(key)
+            if left and left[0] > 0:
+                left[0] -= 1
+                return 429, "text/plain", b"slow down", {"Retry-After": str(left[1])}
+        if key in quirks.challenge:
+            return 403, "text/html; charset=UTF-8", CHALLENGE_PAGE, {"cf-mitigated": "challenge"}
+        if key in quirks.redirects:
+            return 302, "text/html", b"", {"Location": quirks.redirects[key]}
+        return None
 
     def _not_modified(self, etag: str, last_modified: str | None) -> bool:
         if_none_match = self.headers.get("If-None-Match")
@@ -81,6 +161,26 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # tests and benchmarks make thousands of requests; the crawler logs its own
 
 
+class AccessLog:
+    """Every request the site's servers answered, in arrival order (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._hits: list[Hit] = []
+
+    def record(self, hit: Hit) -> None:
+        with self.lock:
+            self._hits.append(hit)
+
+    def hits(self) -> list[Hit]:
+        with self.lock:
+            return list(self._hits)
+
+    def clear(self) -> None:
+        with self.lock:
+            self._hits.clear()
+
+
 class PublisherServer(ThreadingHTTPServer):
     """One publisher's origin. `bases` is filled in once every publisher has its port."""
 
@@ -93,6 +193,8 @@ class PublisherServer(ThreadingHTTPServer):
         self.site = site
         self.publisher = publisher
         self.bases: dict[str, str] = {}
+        self.log = AccessLog()  # replaced by the site-wide log in serve_demo_site
+        self.quirks = Quirks()
 
     @property
     def base_url(self) -> str:
@@ -106,10 +208,19 @@ class RunningSite:
     def __init__(self, site: DemoSite, servers: list[PublisherServer]) -> None:
         self.site = site
         self.servers = servers
+        self.log = AccessLog()
+        self.quirks = Quirks()
         self.bases = {srv.publisher: srv.base_url for srv in servers}
         self.publishers: list[Publisher] = [
             replace(pub, base_url=self.bases[pub.name]) for pub in site.publishers
         ]
+
+    def requests(self, publisher: str | None = None) -> list[Hit]:
+        """The access log: every request answered so far (of one publisher, if named)."""
+        return [h for h in self.log.hits() if publisher is None or h.publisher == publisher]
+
+    def clear_requests(self) -> None:
+        self.log.clear()
 
     def publisher(self, name: str) -> Publisher:
         return next(p for p in self.publishers if p.name == name)
@@ -153,9 +264,13 @@ def serve_demo_site(
         running = RunningSite(site, servers)
         for srv in servers:
             srv.bases = running.bases
+            srv.log = running.log
+            srv.quirks = running.quirks
             thread = threading.Thread(
-                target=srv.serve_forever, kwargs={"poll_interval": 0.1},
-                name=f"demo-site-{srv.publisher}", daemon=True,
+                target=srv.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"demo-site-{srv.publisher}",
+                daemon=True,
             )
             thread.start()
             started.append(srv)

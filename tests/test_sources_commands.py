@@ -1,0 +1,183 @@
+"""`newsdesk sources list|check|discover` and the sources table sync, on a real Postgres and
+the demo site. check and discover must write nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from pipeline.config import load_sources
+from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
+from pipeline.sources_db import sync_sources
+from pipeline.sources_health import Health, verdict
+from tests.cli import newsdesk
+
+TABLES = ("sources", "crawl_runs", "raw_pages", "articles", "discovery_documents")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[RunningSite]:
+    with serve_demo_site(DemoSite(seed=3, n_articles=120)) as running:
+        yield running
+
+
+def demo_sources(site: RunningSite, path: Path, **fields: object) -> Path:
+    document = yaml.safe_load(site.sources_yaml())
+    for entry in document["sources"]:
+        entry["politeness"] = {"delay": 0}
+        entry.update(fields)
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def row_counts(db_url: str) -> dict[str, int]:
+    with psycopg.connect(db_url) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+@pytest.mark.slow
+def test_check_reports_each_method_and_writes_nothing(
+    site: RunningSite, db_url: str, tmp_path: Path
+) -> None:
+    sources = demo_sources(site, tmp_path / "s.yaml")
+    before = row_counts(db_url)
+    site.clear_requests()
+    result = newsdesk("sources", "check", "metroherald", "--sources", str(sources), timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "robots.txt:" in out and "sitemaps announced: 2" in out
+    assert "/feeds/all.atom: 40 links, 40 dated" in out
+    assert "sitemap index" in out and "(40 news)" in out
+    assert "article links" in out
+    assert out.count("title: yes") == 3 and "body:" in out and "authors:" in out
+    assert "warnings: none" in out
+    assert row_counts(db_url) == before == dict.fromkeys(TABLES, 0)
+    assert site.requests("metroherald")  # it did fetch, from the site itself
+
+
+@pytest.mark.slow
+def test_check_honours_robots_and_warns_when_everything_is_refused(
+    site: RunningSite, db_url: str, tmp_path: Path
+) -> None:
+    sources = demo_sources(site, tmp_path / "s.yaml")
+    site.quirks.robots_extra["lecourrier"] = "User-agent: newsdesk\nDisallow: /\n"
+    try:
+        site.clear_requests()
+        result = newsdesk("sources", "check", "lecourrier", "--sources", str(sources))
+    finally:
+        site.quirks.robots_extra.clear()
+    assert result.returncode == 1
+    assert "forbidden by robots.txt" in result.stdout
+    assert "no article URL found by any discovery method" in result.stdout
+    assert {h.path for h in site.requests("lecourrier")} == {"/robots.txt"}
+
+
+def test_check_of_a_private_source_without_the_opt_in_is_refused(
+    site: RunningSite, db_url: str, tmp_path: Path
+) -> None:
+    sources = demo_sources(site, tmp_path / "s.yaml", allow_private_addresses=False)
+    site.clear_requests()
+    result = newsdesk("sources", "check", "lecourrier", "--sources", str(sources))
+    assert result.returncode == 1
+    assert "non-public address 127.0.0.1" in result.stdout
+    assert site.requests("lecourrier") == []
+
+
+def test_discover_prints_a_valid_entry_and_writes_nothing(
+    site: RunningSite, db_url: str, tmp_path: Path
+) -> None:
+    base = site.publisher("lecourrier").base_url
+    result = newsdesk("sources", "discover", base + "/", "--allow-private-addresses",
+                      "--delay", "0")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "found.yaml"
+    path.write_text(result.stdout)
+    (source,) = load_sources(path)
+    assert source.feeds == [base + "/rss.xml"]
+    assert source.sitemaps == [base + "/sitemap.xml", base + "/sitemap-news.xml"]
+    assert source.language == "fr" and source.allow_private_addresses
+    assert row_counts(db_url) == dict.fromkeys(TABLES, 0)
+    refused = newsdesk("sources", "discover", base + "/", "--delay", "0")
+    assert refused.returncode == 1 and "non-public address" in refused.stderr
+
+
+def test_sync_upserts_and_deactivates_removed_sources(db_url: str, tmp_path: Path) -> None:
+    def entry(name: str) -> dict:
+        return {"name": name, "homepage": f"https://{name}.example.com/"}
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"sources": [entry("a"), entry("b")]}))
+    with psycopg.connect(db_url) as conn:
+        assert sync_sources(conn, load_sources(path)) == []
+        path.write_text(yaml.safe_dump({"sources": [entry("b"), entry("c")]}))
+        assert sync_sources(conn, load_sources(path)) == ["a"]
+        rows = dict(conn.execute("SELECT name, active FROM sources").fetchall())
+    assert rows == {"a": False, "b": True, "c": True}
+
+
+def test_list_shows_health_from_the_database_and_falls_back_to_yaml(
+    db_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"sources": [
+        {"name": "good", "homepage": "https://good.example.com/"},
+        {"name": "broken", "homepage": "https://broken.example.com/"},
+        {"name": "fresh", "homepage": "https://fresh.example.com/"},
+    ]}))  # fmt: skip
+    with psycopg.connect(db_url) as conn:
+        sync_sources(conn, load_sources(path))
+        conn.execute(
+            "INSERT INTO crawl_runs (source, run_key, status, finished_at, error) VALUES"
+            " ('good', 'r1', 'success', now(), NULL),"
+            " ('broken', 'r1', 'failed', now(), 'nothing could be fetched: HTTP 403')"
+        )
+        conn.execute(
+            "INSERT INTO articles (canonical_url, url, source, body, word_count, content_hash,"
+            " fetched_at, extractor_version) VALUES ('https://good.example.com/a',"
+            " 'https://good.example.com/a', 'good', 'text', 1, 'h', now(), 'x')"
+        )
+    result = newsdesk("sources", "list", "--sources", str(path), env={"COLUMNS": "250"})
+    assert result.returncode == 0, result.stderr
+    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
+             if line.count("│") > 3}  # fmt: skip
+    assert "ok" in lines["good"] and "│ 1 " in lines["good"]
+    assert "never succeeded: nothing could be fetched: HTTP 403" in lines["broken"]
+    assert "never crawled" in lines["fresh"]
+
+    offline = newsdesk(
+        "sources",
+        "list",
+        "--sources",
+        str(path),
+        env={"NEWSDESK_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "COLUMNS": "250"},
+    )
+    assert offline.returncode == 0
+    assert "warning: no run history (database unavailable" in offline.stderr
+    assert "https://good.example.com/" in offline.stdout
+
+
+NOW = datetime(2026, 3, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("health", "active", "expected"),
+    [
+        (None, False, "inactive"),
+        (None, True, "never crawled"),
+        (Health("x", NOW, "failed", "boom", {}, None, 0), True, "never succeeded: boom"),
+        (Health("x", NOW, "failed", "boom", {}, NOW - timedelta(days=1), 5), True, "failing: boom"),
+        (Health("x", NOW, "success", None, {"article_requests": 10, "blocked": 8}, NOW, 5),
+         True, "blocked: 8 pages refused by a bot wall or robots.txt in the last run"),
+        (Health("x", NOW, "success", None, {}, NOW - timedelta(days=3), 5), True,
+         "stale: no successful run in 2 days"),
+        (Health("x", NOW, "success", None, {}, NOW, 0), True, "no new articles in 7 days"),
+        (Health("x", NOW, "success", None, {"article_requests": 10}, NOW, 12), True, "ok"),
+    ],
+)  # fmt: skip
+def test_health_verdicts(health: Health | None, active: bool, expected: str) -> None:
+    assert verdict(health, active, now=NOW) == expected
