@@ -75,12 +75,17 @@ def print_run_summary(reports: Sequence[dict], stats: ProcessStats) -> None:
     table = Table(title="newsdesk run: pages fetched and failed, articles new and updated")
     table.add_column("source", no_wrap=True)
     table.add_column("status")
-    for column in ("fetched", "failed", "new", "updated", "errors"):
+    for column in ("fetched", "failed", "new", "updated", "duplicates", "errors"):
         table.add_column(column, justify="right")
     for r in reports:
         c = stats.counts(r["source"])
         table.add_row(
             r["source"], r["status"], str(r["pages_fetched"]), str(r["pages_failed"]),
-            str(c.new), str(c.updated), str(c.errors),
+            str(c.new), str(c.updated), str(c.duplicates), str(c.errors),
         )
+    d = stats.dedupe
+    table.caption = (
+        f"dedupe: {d.exact} exact and {d.near} near-duplicate pairs, "
+        f"{d.stories_new} new stories, {d.stories_merged} merged"
+    )
     stdout.print(table)

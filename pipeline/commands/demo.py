@@ -19,9 +19,10 @@ SELECT source, language, count(*) FROM articles GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT published_at, source, title, array_to_string(authors, ', ') AS authors
   FROM articles ORDER BY published_at DESC NULLS LAST LIMIT 10;
 
--- the same body under two URLs (syndicated copies)
-SELECT content_hash, array_agg(source || ': ' || canonical_url) AS copies
-  FROM articles GROUP BY content_hash HAVING count(*) > 1;
+-- stories carried by several sources: the original and how far it spread
+SELECT story_id, original_source, original_title, original_reason, article_count,
+       last_copy_delay
+  FROM story_originals ORDER BY original_published_at DESC LIMIT 20;
 """
 
 

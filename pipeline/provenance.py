@@ -1,0 +1,104 @@
+"""Explicit signals that a page is a copy of an article published elsewhere.
+
+The extractor keeps an article's identity on its own site (a cross-site rel=canonical does not
+replace the article's canonical URL), so the signals that name the original are read here, from
+the parsed page, and handed to dedupe through `Article.extras`:
+
+- `rel-canonical`: a rel=canonical (or og:url, JSON-LD url) on another registered domain;
+- `credit-line`: "This article originally appeared on Daily Planet", "First published by ...",
+  "Republished from ...", with the credit's link when it has one;
+- `wire-byline`: a wire service as the byline ("Reuters", "By Associated Press", "AFP").
+
+Dedupe uses them to choose a story's original over the earliest publication date.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from pipeline import normalise as nz
+from pipeline.metadata import PageMetadata, ld_strings
+
+_CREDIT = re.compile(
+    r"\b(?:originally\s+(?:appeared|published|ran)|first\s+(?:appeared|published)|"
+    r"republished|reproduced|reprinted)\s+(?:here\s+)?(?:on|in|at|by|from|with permission from)"
+    r"\s+(?:the\s+)?(?P<name>[\w&'\u2019.\- ]{2,60}?)\s*(?:[.,;:()]|$|\s+(?:and|on|under|with)\s)",
+    re.IGNORECASE,
+)
+# Text nodes that may start a credit line; the credit is read from their nearest short ancestor.
+_CREDIT_TEXT_XP = etree.XPath(
+    "//body//text()[re:test(., 'originally|first (published|appeared)|republished|reproduced|"
+    "reprinted', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+
+# Wire services by the names bylines use; the value is the key dedupe matches sources against.
+WIRES = {
+    "associated press": "ap", "the associated press": "ap", "ap": "ap",
+    "reuters": "reuters", "thomson reuters": "reuters",
+    "agence france-presse": "afp", "agence france presse": "afp", "afp": "afp",
+    "bloomberg": "bloomberg", "bloomberg news": "bloomberg",
+    "press association": "pa", "pa media": "pa", "pa": "pa",
+    "deutsche presse-agentur": "dpa", "dpa": "dpa", "efe": "efe", "ansa": "ansa",
+    "upi": "upi", "united press international": "upi", "xinhua": "xinhua",
+    "kyodo": "kyodo", "kyodo news": "kyodo", "tass": "tass", "canadian press": "cp",
+    "the canadian press": "cp", "aap": "aap", "australian associated press": "aap",
+}
+
+
+def source_key(name: str) -> str:
+    """A comparable key for a publisher or wire name: lower-case letters and digits only."""
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+def signals(tree: etree._Element, page: PageMetadata, url: str, authors: list[str]) -> dict:
+    """{'provenance': kind, 'original_url': URL or None, 'credited_to': name or None}, or {}."""
+    out: dict = {}
+    declared = _cross_site_canonical(page, url)
+    credit_name, credit_url = _credit(tree, url)
+    wire = next((a for a in authors if a.casefold().removeprefix("by ").strip() in WIRES), None)
+    if declared:
+        out = {"provenance": "rel-canonical", "original_url": declared}
+    elif credit_name or credit_url:
+        out = {"provenance": "credit-line", "original_url": credit_url}
+    elif wire:
+        out = {"provenance": "wire-byline", "original_url": None}
+    if out:
+        out["credited_to"] = credit_name or wire
+    return out
+
+
+def _cross_site_canonical(page: PageMetadata, url: str) -> str | None:
+    for candidate in (*page.links.get("canonical", []), page.first("og:url"),
+                      *ld_strings(page.ld("url"))):
+        if candidate and candidate.strip():
+            absolute = urljoin(url, candidate.strip())
+            if absolute.startswith(("http://", "https://")) and not nz.same_site(absolute, url):
+                return nz.canonical_url(absolute)
+    return None
+
+
+def _credit(tree: etree._Element, url: str) -> tuple[str | None, str | None]:
+    for node in _CREDIT_TEXT_XP(tree)[:20]:
+        el = node.getparent()
+        while el is not None and el.tag not in ("script", "style"):
+            text = " ".join("".join(el.itertext()).split())
+            if len(text) > 300:
+                break
+            match = _CREDIT.search(text)
+            if match:
+                return match["name"].strip(" .-'\u2019") or None, _credit_link(el, url)
+            el = el.getparent()
+    return None, None
+
+
+def _credit_link(el: etree._Element, url: str) -> str | None:
+    for a in el.iter("a"):
+        href = (a.get("href") or "").strip()
+        absolute = urljoin(url, href) if href else ""
+        if absolute.startswith(("http://", "https://")) and not nz.same_site(absolute, url):
+            return nz.canonical_url(absolute)
+    return None
