@@ -33,6 +33,10 @@ def test_run_twice_stores_every_article_once(db_url, demo_site, demo_sources):
         runs = conn.execute(
             "SELECT source, status, pages_fetched, articles_new FROM crawl_runs ORDER BY source"
         ).fetchall()
+        unindexed = conn.execute(
+            "SELECT count(*) FROM articles WHERE search_vector IS NULL"
+        ).fetchone()[0]
+    assert unindexed == 0  # the run indexes for search what it loaded
     assert set(stored) == set(truth)
     assert all(stored[url] == t.publisher for url, t in truth.items())
     assert {source for source, *_ in runs} == {p.name for p in demo_site.publishers}

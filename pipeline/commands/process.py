@@ -6,8 +6,9 @@ import argparse
 
 from pipeline.cli import add_sources_option
 from pipeline.config import load_sources
-from pipeline.console import print_process_stats, process_with_progress
+from pipeline.console import print_process_stats
 from pipeline.db import connect_migrated
+from pipeline.jobs import process_stage
 from pipeline.process import mark_for_reprocessing
 
 
@@ -31,6 +32,6 @@ def handle(args: argparse.Namespace) -> int:
     with connect_migrated() as conn:
         if args.reprocess:
             print(f"{mark_for_reprocessing(conn, args.source)} page(s) marked for reprocessing")
-        stats = process_with_progress(conn, sources, only=args.source, workers=args.workers)
+        stats = process_stage(conn, sources, only=args.source, workers=args.workers)
     print_process_stats(stats)
     return 0
