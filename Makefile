@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench constraints clean
+.PHONY: demo test airflow lint bench constraints clean
 
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
@@ -12,6 +12,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# A local Airflow (scheduler, DAG processor, UI, triggerer) running our DAGs, until Ctrl-C.
+airflow: $(STAMP)
+	$(BIN)/newsdesk airflow
 
 # Every stage against a 10,000-article demo site; rewrites docs/performance.md (about an hour).
 bench: $(STAMP)

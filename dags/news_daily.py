@@ -1,0 +1,199 @@
+"""
+### news_daily: crawl every active source, extract, summarise
+
+One run a day, for a one-day data interval (the logical date is the day's start; the run starts
+when the day is over). Tasks:
+
+1. **sync_sources**: validate the sources file, upsert it into `sources`, deactivate the sources
+   no longer in it; returns the names to crawl (all active ones, or the `sources` param).
+2. **crawl**: one mapped task per source, named after it, in the `newsdesk_crawl` pool (its
+   slots cap concurrent crawls). Each runs `python -m crawlers --source NAME` as a subprocess,
+   retries with exponential backoff, and fails alone: the other sources carry on.
+3. **process**: extracts every pending page of those sources into `articles`, deduplicating
+   each batch as it loads it (runs even when some crawls failed, so their pages are not lost).
+4. **dedupe**: groups into stories any article still without one (a catch-up; usually quick).
+5. **summary**: logs the run's per-source statistics from `crawl_runs`, and fails the run,
+   after everything else has finished, when any source failed, naming it. On success it updates
+   the `newsdesk_articles` asset, so downstream DAGs can be scheduled on fresh articles.
+
+Idempotent by logical date: `crawl_runs` rows are keyed by (source, logical date), reruns and
+backfills upsert them, and pages and articles are upserts. The database is the Airflow
+connection `newsdesk_db` (`AIRFLOW_CONN_NEWSDESK_DB`), else `NEWSDESK_DATABASE_URL`. The sources
+file is the `sources_file` param, else the `newsdesk_sources` Variable, else `NEWSDESK_SOURCES`.
+
+Schedule, time zone, pool, retries and timeout come from `NEWSDESK_SCHEDULE` (cron, default
+`0 0 * * *`), `NEWSDESK_TIMEZONE` (`UTC`), `NEWSDESK_CRAWL_POOL`, `NEWSDESK_CRAWL_RETRIES` (2),
+`NEWSDESK_RETRY_DELAY` (seconds before the first retry, 300) and `NEWSDESK_CRAWL_TIMEOUT`
+(minutes, 60).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import (
+    Asset,
+    CronDataIntervalTimetable,
+    Param,
+    TriggerRule,
+    dag,
+    get_current_context,
+    task,
+)
+
+from pipeline.airflow.notifier import NewsdeskAlertNotifier
+
+SCHEDULE = os.environ.get("NEWSDESK_SCHEDULE", "0 0 * * *")
+TIMEZONE = os.environ.get("NEWSDESK_TIMEZONE", "UTC")
+CRAWL_POOL = os.environ.get("NEWSDESK_CRAWL_POOL", "newsdesk_crawl")
+CRAWL_RETRIES = int(os.environ.get("NEWSDESK_CRAWL_RETRIES", "2"))
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSDESK_RETRY_DELAY", "300")))
+CRAWL_TIMEOUT = timedelta(minutes=float(os.environ.get("NEWSDESK_CRAWL_TIMEOUT", "60")))
+
+#: The articles table; updated by every successful run.
+ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/articles")
+
+
+@dag(
+    dag_id="news_daily",
+    schedule=CronDataIntervalTimetable(SCHEDULE, timezone=TIMEZONE),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["newsdesk"],
+    default_args={
+        "owner": "newsdesk",
+        "retries": 1,
+        "retry_delay": RETRY_DELAY,
+        "execution_timeout": timedelta(hours=2),
+    },
+    params={
+        "sources": Param(
+            [], type="array", items={"type": "string", "pattern": "^[a-z0-9][a-z0-9_]{0,62}$"},
+            uniqueItems=True, title="Sources",
+            description="Crawl only these (default: every active source).",
+        ),
+        "limit": Param(
+            None, type=["null", "integer"], minimum=1, title="Article limit",
+            description="Fetch at most this many article pages per source.",
+        ),
+        "dry_run": Param(
+            False, type="boolean", title="Dry run",
+            description="Check the sources file and the database, crawl and store nothing.",
+        ),
+        "sources_file": Param(
+            None, type=["null", "string"], minLength=1, title="Sources file",
+            description="A sources YAML file or folder (default: Variable newsdesk_sources, "
+            "then NEWSDESK_SOURCES, then the repository's sources.yaml).",
+        ),
+    },
+    on_failure_callback=NewsdeskAlertNotifier(),
+)
+def news_daily():
+    @task
+    def sync_sources(params: dict | None = None) -> list[str]:
+        from pipeline.airflow import settings
+        from pipeline.orchestration import sync_sources
+
+        return sync_sources(
+            settings.sources_path(params["sources_file"]),
+            only=params["sources"],
+            database_url=settings.database_url(),
+            dry_run=params["dry_run"],
+        )
+
+    @task(
+        pool=CRAWL_POOL,
+        retries=CRAWL_RETRIES,
+        retry_exponential_backoff=True,
+        max_retry_delay=timedelta(hours=1),
+        execution_timeout=CRAWL_TIMEOUT,
+        map_index_template="{{ source_name }}",
+        multiple_outputs=False,
+    )
+    def crawl(source: str, params: dict | None = None) -> dict:
+        context = get_current_context()
+        context["source_name"] = source  # names the mapped task in the UI
+        if params["dry_run"]:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException(f"dry run: would crawl {source}")
+        from pipeline.airflow import settings
+        from pipeline.orchestration import crawl_source
+
+        report = crawl_source(
+            source,
+            settings.run_key(context),
+            sources_path=settings.sources_path(params["sources_file"]),
+            limit=params["limit"],
+            database_url=settings.database_url(),
+        )
+        return {k: report[k] for k in ("source", "status", "pages_fetched", "pages_failed")}
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, multiple_outputs=False)
+    def process(names: list[str] | None, params: dict | None = None) -> dict:
+        if params["dry_run"]:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException("dry run: nothing to process")
+        from pipeline.airflow import settings
+        from pipeline.orchestration import process_sources
+
+        return process_sources(
+            names or [],
+            sources_path=settings.sources_path(params["sources_file"]),
+            database_url=settings.database_url(),
+        )
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, multiple_outputs=False)
+    def dedupe(params: dict | None = None) -> dict:
+        if params["dry_run"]:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException("dry run: nothing to deduplicate")
+        from pipeline.airflow import settings
+        from pipeline.orchestration import dedupe_pending_articles
+
+        return dedupe_pending_articles(database_url=settings.database_url())
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES], multiple_outputs=False)
+    def summary(
+        names: list[str] | None,
+        processed: dict | None,
+        deduped: dict | None,
+        params: dict | None = None,
+    ):
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+        if params["dry_run"]:
+            raise AirflowSkipException(f"dry run: the run would crawl {names}")
+        from pipeline.airflow import settings
+        from pipeline.orchestration import RunFailed, summarise_run
+
+        if names is None:
+            raise AirflowFailException("sync_sources failed: no source list (see its log)")
+        try:
+            result = summarise_run(
+                settings.run_key(get_current_context()), names,
+                database_url=settings.database_url(),
+            )
+        except RunFailed as exc:
+            raise AirflowFailException(str(exc)) from None
+        if processed is None:
+            raise AirflowFailException("process failed: pages were fetched but not all extracted")
+        if deduped is None:
+            raise AirflowFailException("dedupe failed: see its log")
+        return {**result, "dedupe": deduped}
+
+    names = sync_sources()
+    crawled = crawl.expand(source=names)
+    processed = process(names)
+    crawled >> processed
+    deduped = dedupe()
+    processed >> deduped
+    summary(names, processed, deduped)
+
+
+news_daily()

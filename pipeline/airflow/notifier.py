@@ -1,0 +1,98 @@
+"""Failure alerts through Airflow's notifier mechanism: logged always, chat or e-mail when set.
+
+`NewsdeskAlertNotifier` is given to a DAG's `on_failure_callback`. It always logs one alert line
+(DAG, run, failed tasks, the error). When the `newsdesk_alert_webhook` Variable or the
+NEWSDESK_ALERT_WEBHOOK environment variable names a URL, it also POSTs `{"text": ...}` there
+(Slack, Mattermost, Rocket.Chat and Teams incoming webhooks accept it). When
+NEWSDESK_ALERT_EMAIL (or the `newsdesk_alert_email` Variable) names addresses, it sends the
+alert through the SMTP provider's notifier (the `smtp_default` connection). A broken alert channel
+is logged, never raised: an alert must not fail the run a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from typing import Any
+
+from airflow.sdk import BaseNotifier
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_ENV = "NEWSDESK_ALERT_WEBHOOK"
+EMAIL_ENV = "NEWSDESK_ALERT_EMAIL"
+
+
+def alert_text(context: dict[str, Any]) -> str:
+    """One line an on-call person can act on: which DAG run failed, where and why."""
+    dag_run = context.get("dag_run")
+    dag_id = getattr(dag_run, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
+    run_id = getattr(dag_run, "run_id", "?")
+    ti = context.get("ti") or context.get("task_instance")
+    where = f" task {ti.task_id}" if ti is not None and getattr(ti, "task_id", None) else ""
+    if ti is not None and getattr(ti, "map_index", -1) not in (-1, None):
+        where += f"[{getattr(ti, 'rendered_map_index', None) or ti.map_index}]"
+    from pipeline.db import redact
+
+    error = context.get("exception") or context.get("reason") or "see the task logs"
+    return redact(f"newsdesk: DAG {dag_id} run {run_id} failed{where}: {error}".splitlines()[0])
+
+
+class NewsdeskAlertNotifier(BaseNotifier):
+    """Log the failure; also post it to a chat webhook and/or e-mail it when configured."""
+
+    def __init__(self, webhook_url: str | None = None, email: str | None = None) -> None:
+        super().__init__()
+        self.webhook_url = webhook_url
+        self.email = email
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Nothing to render (no templated fields); a DAG-level callback gets a serialised DAG
+        without a template environment on Airflow 3.3, which the base class would trip on."""
+
+    def notify(self, context: dict[str, Any]) -> None:
+        text = alert_text(context)
+        log.error("ALERT %s", text)
+        webhook = self.webhook_url or _setting("newsdesk_alert_webhook", WEBHOOK_ENV)
+        if webhook:
+            try:
+                post_webhook(webhook, text)
+            except Exception as exc:
+                log.error("alert webhook failed: %s", _redact(str(exc)))
+        email = self.email or _setting("newsdesk_alert_email", EMAIL_ENV)
+        if email:
+            try:
+                from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+                SmtpNotifier(to=email, subject=text[:120], html_content=f"<p>{text}</p>")(context)
+            except Exception as exc:
+                log.error("alert e-mail failed: %s", _redact(str(exc)))
+
+
+def post_webhook(url: str, text: str, timeout: float = 10.0) -> None:
+    """POST {"text": text} as JSON to a chat incoming webhook."""
+    request = urllib.request.Request(
+        url, data=json.dumps({"text": text}).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        response.read()
+
+
+def _setting(variable: str, env: str) -> str | None:
+    if os.environ.get(env):
+        return os.environ[env]
+    try:
+        from airflow.sdk import Variable
+
+        return Variable.get(variable, default=None)
+    except Exception:  # outside a task (e.g. a DAG-processor callback without the API)
+        return None
+
+
+def _redact(text: str) -> str:
+    from pipeline.db import redact
+
+    return redact(text)

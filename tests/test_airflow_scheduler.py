@@ -1,0 +1,115 @@
+"""The real thing: scheduler, DAG processor and API server as processes, the LocalExecutor.
+
+A news_daily run is triggered through the `airflow` CLI, waited for through
+`airflow dags list-runs`, and its articles are checked in Postgres. The Airflow metadata lives in
+a database of its own on the test PostgreSQL server. Every component runs in its own process
+group and is killed at the end, pass or fail; the whole test is bounded by timeouts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import time
+
+import psycopg
+import pytest
+
+from pipeline.demo_site import DemoSite, serve_demo_site
+from tests.airflow_support import fast_sources
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("airflow") is None,
+        reason="Airflow is the `airflow` extra (part of `dev`)",
+    ),
+]
+
+RUN_TIMEOUT = 240  # seconds for the triggered run to finish once the DAG is parsed
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(what: str, check, timeout: float, stack, interval: float = 2.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = [name for name, alive in stack.alive().items() if not alive]
+        assert not dead, f"{dead} exited while waiting for {what}\n{stack.tail()}"
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{stack.tail()}")
+
+
+@pytest.mark.timeout(480)
+def test_scheduler_runs_news_daily_triggered_from_the_cli(db_url, pg_server_url, tmp_path):
+    from pipeline.airflow import local
+
+    home = tmp_path / "airflow"
+    metadata = local.metadata_url(pg_server_url, database=f"airflow_{tmp_path.name[-12:]}"
+                                  .replace("-", "_").lower())
+    port = _free_port()
+    with serve_demo_site(DemoSite(seed=5, n_articles=60)) as site:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(fast_sources(site.sources_yaml()))
+        env = local.stack_env(
+            home, metadata=metadata, news_dsn=db_url, port=port, sources=sources,
+            extra={
+                # No scheduled run of its own during the test: only the triggered one.
+                "NEWSDESK_SCHEDULE": "0 0 1 1 *",
+                "NEWSDESK_RETRY_DELAY": "2",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            },
+        )
+        local.prepare(env, crawl_slots=2)
+        stack = local.start(env, tmp_path / "logs", ("scheduler", "dag-processor", "api-server"))
+        try:
+            local.wait_for_api(port, timeout=120, stack=stack)
+
+            def parsed():
+                listed = local.cli("dags", "list", "--output", "json", env=env, timeout=60)
+                return listed.returncode == 0 and "news_daily" in listed.stdout
+
+            _wait("the DAG processor to parse news_daily", parsed, 120, stack)
+            unpaused = local.cli("dags", "unpause", "news_daily", env=env)
+            assert unpaused.returncode == 0, unpaused.stderr[-2000:]
+            triggered = local.cli(
+                "dags", "trigger", "news_daily", "--logical-date", "2026-03-15T00:00:00+00:00",
+                "--run-id", "cli_test_run", "--conf", json.dumps({"limit": 5}), env=env,
+            )
+            assert triggered.returncode == 0, triggered.stderr[-2000:]
+
+            def finished():
+                runs = local.cli("dags", "list-runs", "news_daily", "--output", "json",
+                                 env=env, timeout=60)
+                if runs.returncode != 0:
+                    return None
+                lines = [ln for ln in runs.stdout.splitlines() if ln.startswith(("[{", "[]"))]
+                rows = json.loads(lines[-1]) if lines else []
+                run = next((r for r in rows if r["run_id"] == "cli_test_run"), None)
+                return run if run and run["state"] in ("success", "failed") else None
+
+            run = _wait("the triggered run to finish", finished, RUN_TIMEOUT, stack, 3)
+            assert run["state"] == "success", stack.tail(80)
+        finally:
+            stack.stop()
+        assert not any(stack.alive().values())
+
+    with psycopg.connect(db_url) as conn:
+        per_source = dict(conn.execute(
+            "SELECT source, count(*) FROM articles GROUP BY source"
+        ).fetchall())
+        runs = conn.execute(
+            "SELECT source, run_key, status FROM crawl_runs ORDER BY source"
+        ).fetchall()
+    names = sorted(p.name for p in site.publishers)
+    # The run's `limit` param reached the crawl: at most 5 pages (not every page is an article).
+    assert sorted(per_source) == names and all(1 <= n <= 5 for n in per_source.values())
+    assert runs == [(name, "2026-03-15", "success") for name in names]
