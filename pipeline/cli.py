@@ -20,11 +20,17 @@ COMMAND_MODULES = [
     "run",
     "crawl",
     "process",
+    "reprocess",
+    "dedupe",
     "extract",
     "sources",
+    "search",
+    "export",
+    "report",
     "db",
     "demo",
     "demo_site",
+    "airflow",
 ]
 
 

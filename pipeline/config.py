@@ -20,8 +20,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from pipeline import REPO_ROOT
 from pipeline.errors import NewsdeskError
+from pipeline.overrides import ExtractionOverrides
 
 SOURCES_ENV = "NEWSDESK_SOURCES"
+#: Contact URL (or mailto:) the User-Agent names when a source sets no politeness.contact.
+CONTACT_ENV = "NEWSDESK_CONTACT_URL"
+DEFAULT_CONTACT = "https://github.com/newsdesk/newsdesk"
 
 
 class SourcesError(NewsdeskError):
@@ -43,8 +47,35 @@ def _regex(value: str) -> str:
     return value
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+
+
+def _host(value: str) -> str:
+    """A bare host name ('example.com'), the form allowed_domains takes (subdomains included)."""
+    host = value.strip().lower().rstrip(".")
+    if "/" in host or ":" in host:
+        bare = urlsplit(host if "//" in host else f"//{host}").hostname or host
+        raise ValueError(f"not a host name ({value!r}); write the host alone, e.g. {bare!r}")
+    if not _HOST.match(host):
+        raise ValueError(f"not a host name ({value!r})")
+    return host
+
+
+def _contact(value: str) -> str:
+    """Where a site owner can reach us: an http(s) URL or a mailto: address."""
+    if value.startswith("mailto:") and "@" in value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("not an http(s) URL or mailto: address")
+    return value
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Regex = Annotated[str, AfterValidator(_regex)]
+HostName = Annotated[str, AfterValidator(_host)]
+Contact = Annotated[str, AfterValidator(_contact)]
 
 
 class _Strict(BaseModel):
@@ -59,6 +90,25 @@ class Listing(_Strict):
         default=None, description="Regex an article link's URL must match (search, not full match)."
     )
     max_pages: int = Field(default=5, ge=1, le=1000, description="Pagination depth bound.")
+    next_selector: str | None = Field(
+        default=None,
+        description="CSS selector of the next-page link; default: rel=next links.",
+    )
+    follow_pagination: bool = Field(
+        default=True, description="False reads only the first page of the section."
+    )
+
+    @field_validator("next_selector")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        if value is not None:
+            from cssselect import GenericTranslator, SelectorError
+
+            try:
+                GenericTranslator().css_to_xpath(value)
+            except SelectorError as exc:
+                raise ValueError(f"not a valid CSS selector ({exc})") from None
+        return value
 
 
 class Politeness(_Strict):
@@ -66,6 +116,23 @@ class Politeness(_Strict):
 
     delay: float = Field(default=1.0, ge=0, le=120, description="Seconds between requests.")
     concurrency: int = Field(default=2, ge=1, le=64, description="Parallel requests per host.")
+    contact: Contact | None = Field(
+        default=None,
+        description=f"Contact URL in the User-Agent (default: ${CONTACT_ENV} or the project's).",
+    )
+
+
+class Limits(_Strict):
+    """How much one run may take from a source, and how old an article may be."""
+
+    max_pages_per_run: int | None = Field(
+        default=None, ge=1, description="Article pages fetched per run at most."
+    )
+    max_age_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Skip feed/sitemap items dated longer ago than this, before any request.",
+    )
 
 
 class Source(_Strict):
@@ -76,10 +143,21 @@ class Source(_Strict):
     feeds: list[HttpUrl] = []
     sitemaps: list[HttpUrl] = []
     listings: list[Listing] = []
+    allowed_domains: list[HostName] = Field(
+        default=[], description="Further hosts (and their subdomains) the crawl may fetch from."
+    )
+    include: list[Regex] = Field(
+        default=[], description="An article URL must match one of these (re.search), if any."
+    )
+    exclude: list[Regex] = Field(
+        default=[], description="An article URL matching any of these is skipped."
+    )
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     timezone: str | None = None
     active: bool = True
     politeness: Politeness = Politeness()
+    limits: Limits = Limits()
+    extraction: ExtractionOverrides = ExtractionOverrides()
     allow_private_addresses: bool = Field(
         default=False,
         description="Allow loopback/private addresses (the demo site and tests only).",
@@ -99,7 +177,18 @@ class Source(_Strict):
     def domains(self) -> list[str]:
         """Host names the crawl stays on: the homepage's and those of every configured URL."""
         urls = [self.homepage, *self.feeds, *self.sitemaps, *(lst.url for lst in self.listings)]
-        return sorted({urlsplit(u).hostname or "" for u in urls} - {""})
+        hosts = {urlsplit(u).hostname or "" for u in urls} | set(self.allowed_domains)
+        return sorted(hosts - {""})
+
+    @property
+    def contact(self) -> str:
+        return self.politeness.contact or os.environ.get(CONTACT_ENV) or DEFAULT_CONTACT
+
+    def wants(self, url: str) -> bool:
+        """True unless `exclude` matches the URL, or `include` is set and none matches."""
+        if any(re.search(p, url) for p in self.exclude):
+            return False
+        return not self.include or any(re.search(p, url) for p in self.include)
 
     @property
     def start_urls(self) -> list[str]:
@@ -174,6 +263,19 @@ def _load_file(file: Path) -> list[Source]:
         raise SourcesError(_describe(file, document, exc)) from None
 
 
+def _model_at(loc: list) -> type[BaseModel]:
+    """The model a location inside a source entry points into (for did-you-mean hints)."""
+    model: type[BaseModel] = Source
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        for candidate in (Listing, Politeness, Limits, ExtractionOverrides):
+            if annotation is candidate or candidate in getattr(annotation, "__args__", ()):
+                model = candidate
+    return model
+
+
 def _describe(file: Path, document: dict, exc: ValidationError) -> str:
     """Turn pydantic's first error into 'FILE: source 'NAME': FIELD: problem (hint)'."""
     error = exc.errors()[0]
@@ -187,7 +289,7 @@ def _describe(file: Path, document: dict, exc: ValidationError) -> str:
     field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        allowed = Listing.model_fields if "listings" in field else Source.model_fields
+        allowed = _model_at(loc[:-1]).model_fields
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         message = f"unknown key '{loc[-1]}'" + (f", did you mean '{hint[0]}'?" if hint else "")
         field = field.rsplit(".", 1)[0] if "." in field else ""

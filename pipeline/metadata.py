@@ -84,12 +84,20 @@ def harvest(tree: etree._Element) -> PageMetadata:
     for el in _XP_LINK(tree):
         for rel in el.get("rel", "").lower().split():
             page.links.setdefault(rel, []).append(el.get("href", "").strip())
+    author_scope: Any = False
     for el in _XP_ITEMPROP(tree):
         if el.tag == "meta":
             continue  # already in page.meta under its itemprop
         prop = el.get("itemprop")
         value = el.get("datetime") or el.get("content") or _text(el)
         if prop == "author":
+            # Only the authors of the first item that has any: comments and related-article
+            # teasers further down carry itemprop=author too (of their own itemscope).
+            scope = _scope(el)
+            if author_scope is False:
+                author_scope = scope
+            elif scope is not author_scope:
+                continue
             names = el.xpath(".//*[@itemprop='name']")
             value = _text(names[0]) if names else _text(el)
         if value:
@@ -101,6 +109,14 @@ def harvest(tree: etree._Element) -> PageMetadata:
     page.title_tag = _text(titles[0]) if titles else None
     page.h1s = [t for t in (_text(h) for h in _XP_H1(tree)[:5]) if t]
     return page
+
+
+def _scope(el: etree._Element) -> etree._Element | None:
+    """The nearest ancestor that opens a microdata item (`itemscope`), if any."""
+    for ancestor in el.iterancestors():
+        if ancestor.get("itemscope") is not None:
+            return ancestor
+    return None
 
 
 def _text(el: etree._Element) -> str:
@@ -174,6 +190,7 @@ def _pick_article(objects: list[dict]) -> tuple[dict, list[str], list[str]]:
         if rank < best_rank:
             best, best_rank = obj, rank
     if best:
+        best = _resolve_refs(best, objects)
         # Fields a WebPage/graph sibling sometimes holds instead of the article itself.
         main = best.get("mainEntityOfPage")
         if isinstance(main, dict) and not best.get("url"):
@@ -183,6 +200,29 @@ def _pick_article(objects: list[dict]) -> tuple[dict, list[str], list[str]]:
             if isinstance(pub, dict) and isinstance(pub.get("name"), str):
                 publishers.insert(0, pub["name"].strip())
     return best, all_types, publishers
+
+
+_REF_KEYS = ("author", "creator", "publisher", "image", "mainEntityOfPage", "isPartOf")
+
+
+def _resolve_refs(best: dict, objects: list[dict]) -> dict:
+    """Replace `{"@id": ...}` references in the article's people/publisher/image properties by
+    the graph node they name (Yoast and most WordPress SEO plugins write `"author": {"@id":
+    "...#/schema/person/..."}` with the Person elsewhere in the `@graph`)."""
+    by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
+    if not by_id:
+        return best
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        if isinstance(value, dict) and isinstance(value.get("@id"), str) and len(value) <= 2 \
+                and "name" not in value:
+            return by_id.get(value["@id"], value)
+        return value
+
+    resolved = {key: resolve(best[key]) for key in _REF_KEYS if key in best}
+    return {**best, **resolved} if resolved else best
 
 
 def ld_strings(value: Any, *keys: str) -> list[str]:

@@ -18,8 +18,11 @@ from datetime import datetime
 
 import psycopg
 
+from pipeline import boilerplate
 from pipeline.article import Article
 from pipeline.config import Source
+from pipeline.dedupe import DedupeStats, dedupe_loaded
+from pipeline.dedupe import lock as lock_dedupe
 from pipeline.errors import NewsdeskError
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
 from pipeline.store import load_articles
@@ -70,11 +73,13 @@ class SourceCounts:
     new: int = 0
     updated: int = 0
     errors: int = 0
+    duplicates: int = 0  # articles found to be a copy of (or copied by) another
 
 
 @dataclass
 class ProcessStats:
     by_source: dict[str, SourceCounts] = field(default_factory=dict)
+    dedupe: DedupeStats = field(default_factory=DedupeStats)
 
     def counts(self, source: str) -> SourceCounts:
         return self.by_source.setdefault(source, SourceCounts())
@@ -96,13 +101,18 @@ class _Page:
     hints: dict
 
 
-# Sources by name, set once per worker process by the pool initialiser.
+# Sources by name, and their learned boilerplate line keys, set once per worker process by the
+# pool initialiser.
 _SOURCES: dict[str, Source] = {}
+_BOILERPLATE: dict[str, frozenset[str]] = {}
 
 
-def _init_worker(sources: dict[str, Source]) -> None:
+def _init_worker(sources: dict[str, Source],
+                 learned: dict[str, frozenset[str]] | None = None) -> None:
     _SOURCES.clear()
     _SOURCES.update(sources)
+    _BOILERPLATE.clear()
+    _BOILERPLATE.update(learned or {})
 
 
 def extract_page(page: _Page) -> tuple[int, Article | None, str | None]:
@@ -115,6 +125,7 @@ def extract_page(page: _Page) -> tuple[int, Article | None, str | None]:
             source=_SOURCES.get(page.source),
             fetched_at=page.fetched_at,
             hints=page.hints,
+            boilerplate=_BOILERPLATE.get(page.source),
         )
     except NewsdeskError as exc:
         return page.id, None, str(exc)
@@ -157,21 +168,29 @@ def process_pending(
     by_name = {source.name: source for source in sources}
     workers = workers or os.cpu_count() or 1
     stats = ProcessStats()
+    learned = boilerplate.load(conn, only)  # each source's learned furniture lines
     if workers == 1:
-        _init_worker(by_name)
-        return _drain(conn, map, only, batch_size, stats, on_batch)
+        _init_worker(by_name, learned)
+        return _learn_boilerplate(conn, _drain(conn, map, only, batch_size, stats, on_batch))
     # forkserver: workers start clean (no inherited DB sockets or threads) and import the
     # extractor once, before forking each worker from that warm process.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.extract"])
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(by_name,)
+        workers, mp_context=context, initializer=_init_worker, initargs=(by_name, learned)
     ) as pool:
 
         def pool_map(function, pages):
             return pool.map(function, pages, chunksize=max(1, len(pages) // (workers * 4)))
 
-        return _drain(conn, pool_map, only, batch_size, stats, on_batch)
+        return _learn_boilerplate(
+            conn, _drain(conn, pool_map, only, batch_size, stats, on_batch))
+
+
+def _learn_boilerplate(conn: psycopg.Connection, stats: ProcessStats) -> ProcessStats:
+    """Refresh the learned boilerplate of every source that stored articles in this run."""
+    boilerplate.refresh(conn, [name for name, c in stats.by_source.items() if c.new or c.updated])
+    return stats
 
 
 def _drain(conn, mapper, only, batch_size, stats, on_batch) -> ProcessStats:
@@ -201,7 +220,13 @@ def _hints(discovery: dict | None, content_type: str | None) -> dict:
 
 def _store_batch(conn, rows, results, stats: ProcessStats) -> None:
     articles = [(page_id, article) for page_id, article, _ in results if article is not None]
+    # The dedupe lock first: no batch then waits for it while holding article row locks.
+    lock_dedupe(conn)
     written = load_articles(conn, articles)
+    deduped = dedupe_loaded(conn, articles, written)
+    stats.dedupe.add(deduped)
+    for source, n in deduped.duplicates_by_source.items():
+        stats.counts(source).duplicates += n
     conn.execute(
         _MARK_PROCESSED,
         [EXTRACTOR_VERSION, [page_id for page_id, _, _ in results], [e for _, _, e in results]],

@@ -107,3 +107,41 @@ def test_content_hash_ignores_case_and_whitespace() -> None:
 )
 def test_normalise_language(value: str | None, expected: str | None) -> None:
     assert nz.normalise_language(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://ex.com/2026/03/story/amp/", "https://ex.com/2026/03/story/"),
+        ("https://ex.com/news/story.amp.html", "https://ex.com/news/story.html"),
+        ("https://amp.ex.com/news/story", "https://ex.com/news/story"),
+        ("https://ex.com/story?amp=1&id=3", "https://ex.com/story?id=3"),
+        ("https://ex.com/story?outputType=amp", "https://ex.com/story"),
+        ("https://ex.com/ampere/story", "https://ex.com/ampere/story"),
+        ("https://ex.com/story?output=json", "https://ex.com/story?output=json"),
+    ],
+)
+def test_amp_to_canonical(url: str, expected: str) -> None:
+    assert nz.canonical_url(nz.amp_to_canonical(url)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tz", "languages", "expected"),
+    [
+        ("3 hours ago", None, ["en"], "2026-03-20T09:00:00+00:00"),
+        ("Updated 5 min ago", None, ["en"], "2026-03-20T11:55:00+00:00"),
+        ("Monday", "America/New_York", ["en"], "2026-03-16"),
+        ("hier à 14h30", "Europe/Paris", ["fr"], "2026-03-19T14:30:00+01:00"),
+        ("vor 2 Tagen", "Europe/Berlin", ["de"], "2026-03-18"),
+        ("12 March 2026", None, ["en"], None),  # absolute: not this function's job
+    ],
+)
+def test_parse_relative_against_fetch_time_and_source_zone(text, tz, languages, expected):
+    reference = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # a Friday
+    parsed = nz.parse_relative(text, reference, tz, languages)
+    if expected is None:
+        assert parsed is None
+    elif "T" in expected:
+        assert parsed.isoformat() == expected
+    else:
+        assert parsed.date().isoformat() == expected
