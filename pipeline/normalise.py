@@ -346,6 +346,15 @@ def surname_first(value: str) -> str:
     return f"{match[2].strip()} {match[1].strip()}"
 
 
+# Degrees and post-nominals written after a name ("MS, RD, FAND", "Ph.D.", "MD", "CEPF®"), and
+# the news agencies that look like them but are authors in their own right.
+_CREDENTIAL = re.compile(
+    r"^(?:[A-Z]{2,5}(?:-[A-Z0-9]{1,4})?®?|Ph\.?\s?D\.?|M\.?D\.?|D\.?O\.?|R\.?N\.?|Esq\.?|"
+    r"Jr\.?|Sr\.?|MSc|BSc|MPH|DDS|DrPH|EdD)$")
+_WIRES = frozenset({"AFP", "AP", "APA", "DPA", "SID", "ANP", "EFE", "ANSA", "KNA", "EPD", "UPI",
+                    "PA", "TASS", "PTI", "IANS", "AAP", "CP", "AA", "IPS", "BBC", "CNN", "SDA"})
+
+
 def is_handle(name: str) -> bool:
     """A login or URL slug rather than a person's written name ("andrew.keaveney",
     "kffnirmitap", "emma-mackenzie"): one token, no capital letter."""
@@ -386,7 +395,11 @@ def clean_authors(raw: Iterable[str | None], site_names: Iterable[str | None] = 
             continue
         text = _DATE_TAIL.sub("", _GLUED_BY.sub("", text))
         text = _BY_PREFIX.sub("", text.strip(" .,:;-\u2013\u2014|"))
+        person_seen = False
         for piece in _SPLIT.split(text):
+            bare = piece.strip(" .,;")
+            if person_seen and _CREDENTIAL.match(bare) and bare.upper() not in _WIRES:
+                continue  # "Dylan Bailey, MS, RD": degrees after a name are not authors
             piece = _ROLE_SUFFIX.sub("", _tidy_name(piece))
             piece = _IN_PLACE.sub("", piece) if len(piece.split()) > 2 else piece
             if not piece or _is_role(piece) or piece.casefold() in _GENERIC_AUTHORS:
@@ -401,6 +414,7 @@ def clean_authors(raw: Iterable[str | None], site_names: Iterable[str | None] = 
                 continue
             seen.add(key)
             names.append(piece)
+            person_seen = person_seen or len(words) >= 2
     return names
 
 

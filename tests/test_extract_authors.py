@@ -79,6 +79,9 @@ def test_dublin_core_surname_first() -> None:
         (["(Image: Getty Images/iStockphoto)"], []),
         (["배윤경 기자 bykj@mk.co.kr"], ["배윤경"]),
         (["Byron Smith"], ["Byron Smith"]),
+        (["Dylan Bailey, MS, RD, FAND"], ["Dylan Bailey"]),
+        (["Genevieve Carlton, Ph.D."], ["Genevieve Carlton"]),
+        (["Jane Doe, AFP"], ["Jane Doe", "AFP"]),  # a news agency is an author
     ],
 )
 def test_clean_authors_bylines(raw: list[str], expected: list[str]) -> None:
