@@ -29,11 +29,14 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 # Text nodes that may start a credit line; the credit is read from their nearest short ancestor.
-_CREDIT_TEXT_XP = etree.XPath(
-    "//body//text()[re:test(., 'originally|first (published|appeared)|republished|reproduced|"
-    "reprinted', 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
+# Words that may start a credit line. Most pages have none, so the body's text is searched once
+# before any text node is looked at: matching node by node in XPath (EXSLT re:test calls back into
+# Python per node) cost about a tenth of the whole extraction.
+_CREDIT_WORDS = re.compile(
+    r"originally|first (?:published|appeared)|republished|reproduced|reprinted", re.IGNORECASE
 )
+_BODY_TEXT = etree.XPath("string(//body)")
+_TEXT_NODES = etree.XPath("//body//text()")
 
 # Wire services by the names bylines use; the value is the key dedupe matches sources against.
 WIRES = {
@@ -81,8 +84,15 @@ def _cross_site_canonical(page: PageMetadata, url: str) -> str | None:
     return None
 
 
+def _credit_nodes(tree: etree._Element) -> list:
+    """Text nodes (lxml smart strings, which know their parent) that may start a credit line."""
+    if not _CREDIT_WORDS.search(_BODY_TEXT(tree)):
+        return []
+    return [node for node in _TEXT_NODES(tree) if _CREDIT_WORDS.search(node)][:20]
+
+
 def _credit(tree: etree._Element, url: str) -> tuple[str | None, str | None]:
-    for node in _CREDIT_TEXT_XP(tree)[:20]:
+    for node in _credit_nodes(tree):
         el = node.getparent()
         while el is not None and el.tag not in ("script", "style"):
             text = " ".join("".join(el.itertext()).split())

@@ -6,6 +6,7 @@ session, unless NEWSDESK_TEST_DATABASE_URL points at a server the test run may c
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pipeline.db.migrate import migrate
 
 TEMPLATE = "newsdesk_test_template"
+
+# pgserver logs every pg_ctl call at INFO; at interpreter exit, after pytest has closed its
+# capture streams, those records only produce "--- Logging error ---" noise.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def _with_dbname(url: str, dbname: str) -> str:
