@@ -12,7 +12,10 @@ when the day is over). Tasks:
 3. **process**: extracts every pending page of those sources into `articles`, deduplicating
    each batch as it loads it (runs even when some crawls failed, so their pages are not lost).
 4. **dedupe**: groups into stories any article still without one (a catch-up; usually quick).
-5. **summary**: logs the run's per-source statistics from `crawl_runs`, and fails the run,
+5. **summary**: writes the day's HTML report (`$NEWSDESK_REPORT_DIR`, else
+   `$NEWSDESK_HOME/reports`, path in the log), sends a source-health alert for each source that is
+   breaking (yield collapse, vanishing fields, rising errors, gone quiet), logs the run's
+   per-source statistics from `crawl_runs`, and fails the run,
    after everything else has finished, when any source failed, naming it. On success it updates
    the `newsdesk_articles` asset, so downstream DAGs can be scheduled on fresh articles.
 
@@ -30,7 +33,7 @@ Schedule, time zone, pool, retries and timeout come from `NEWSDESK_SCHEDULE` (cr
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from airflow.sdk import (
     Asset,
@@ -170,22 +173,27 @@ def news_daily():
         if params["dry_run"]:
             raise AirflowSkipException(f"dry run: the run would crawl {names}")
         from pipeline.airflow import settings
-        from pipeline.orchestration import RunFailed, summarise_run
+        from pipeline.orchestration import RunFailed, report_and_health, summarise_run
 
         if names is None:
             raise AirflowFailException("sync_sources failed: no source list (see its log)")
+        context = get_current_context()
+        run_key = settings.run_key(context)
+        # The report and the health alerts come first: a failing run needs them most.
+        checked = report_and_health(
+            date.fromisoformat(run_key), database_url=settings.database_url()
+        )
+        for alert in checked["alerts"]:
+            NewsdeskAlertNotifier().send(f"newsdesk: source health: {alert}", context)
         try:
-            result = summarise_run(
-                settings.run_key(get_current_context()), names,
-                database_url=settings.database_url(),
-            )
+            result = summarise_run(run_key, names, database_url=settings.database_url())
         except RunFailed as exc:
             raise AirflowFailException(str(exc)) from None
         if processed is None:
             raise AirflowFailException("process failed: pages were fetched but not all extracted")
         if deduped is None:
             raise AirflowFailException("dedupe failed: see its log")
-        return {**result, "dedupe": deduped}
+        return {**result, "dedupe": deduped, **checked}
 
     names = sync_sources()
     crawled = crawl.expand(source=names)

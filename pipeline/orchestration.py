@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +291,35 @@ def summarise_run(
             f"{', '.join(failed)} ({redact(reasons)})"
         )
     return summary
+
+
+REPORT_DIR_ENV = "NEWSDESK_REPORT_DIR"
+
+
+def report_and_health(day: date, *, database_url: str | None = None) -> dict[str, Any]:
+    """Write the day's HTML report and check every source's health.
+
+    Returns the report's path and one line per health alert (yield collapse, completeness drop,
+    rising errors, a source gone quiet) for the run's notifier. The report goes to
+    `$NEWSDESK_REPORT_DIR`, else `$NEWSDESK_HOME/reports`.
+    """
+    from pipeline.db.embedded import home
+    from pipeline.health import check_all
+    from pipeline.report import build_report
+
+    folder = Path(os.environ.get(REPORT_DIR_ENV) or home() / "reports")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"newsdesk-report-{day.isoformat()}.html"
+    with connect(database_url) as conn:
+        path.write_text(build_report(conn, day), encoding="utf-8")
+        alerts = check_all(conn, today=day)
+    for alert in alerts:
+        log.warning("source health: %s: %s (%s)", alert.source, alert.message, alert.rule)
+    log.info("report for %s written to %s", day, path)
+    return {
+        "report": str(path),
+        "alerts": [f"{alert.source}: {alert.message} ({alert.rule})" for alert in alerts],
+    }
 
 
 # --- upkeep (news_maintenance) ---------------------------------------------------------------

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -160,6 +161,8 @@ def test_run_stores_articles_and_the_same_day_again_adds_nothing(
         (p, "2026-03-15", "success") for p in publishers
     }
     assert all(fetched > 0 and new > 0 for *_, fetched, new in runs)
+    report = Path(os.environ["NEWSDESK_HOME"]) / "reports" / "newsdesk-report-2026-03-15.html"
+    assert all(name in report.read_text() for name in publishers)  # the summary wrote it
 
     again = run_dag(airflow, "news_daily", DAY, sources_file=str(sources_file))
     assert again.state == "success", states(again)

@@ -53,7 +53,10 @@ class NewsdeskAlertNotifier(BaseNotifier):
         without a template environment on Airflow 3.3, which the base class would trip on."""
 
     def notify(self, context: dict[str, Any]) -> None:
-        text = alert_text(context)
+        self.send(alert_text(context), context)
+
+    def send(self, text: str, context: dict[str, Any]) -> None:
+        """Log one alert line, and post or e-mail it where configured."""
         log.error("ALERT %s", text)
         webhook = self.webhook_url or _setting("newsdesk_alert_webhook", WEBHOOK_ENV)
         if webhook:
