@@ -6,6 +6,7 @@ so the rules are tested without a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -42,8 +43,17 @@ def fetch_health(conn: psycopg.Connection, names: list[str]) -> dict[str, Health
     return {r[0]: Health(r[0], r[1], r[2], r[3], r[4] or {}, r[5], int(r[6] or 0)) for r in rows}
 
 
-def verdict(health: Health | None, active: bool, now: datetime | None = None) -> str:
-    """A one-phrase health verdict an ops engineer can act on."""
+def verdict(
+    health: Health | None,
+    active: bool,
+    now: datetime | None = None,
+    trends: Sequence[str] = (),
+) -> str:
+    """A one-phrase health verdict an ops engineer can act on.
+
+    The last run's state comes first (failing, stuck, blocked, stale); then `trends`, the
+    messages of `pipeline.health`'s rules that compare the source with its own history.
+    """
     now = now or datetime.now(UTC)
     if not active:
         return "inactive"
@@ -61,6 +71,8 @@ def verdict(health: Health | None, active: bool, now: datetime | None = None) ->
         return f"blocked: {blocked} pages refused by a bot wall or robots.txt in the last run"
     if health.last_success and health.last_success < now - timedelta(days=2):
         return "stale: no successful run in 2 days"
+    if trends:
+        return "; ".join(trends)
     if health.articles_7d == 0:
         return "no new articles in 7 days"
     return "ok"

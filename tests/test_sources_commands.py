@@ -181,3 +181,11 @@ NOW = datetime(2026, 3, 15, tzinfo=UTC)
 )  # fmt: skip
 def test_health_verdicts(health: Health | None, active: bool, expected: str) -> None:
     assert verdict(health, active, now=NOW) == expected
+
+
+def test_trend_alerts_show_when_the_last_run_looks_fine() -> None:
+    fine = Health("x", NOW, "success", None, {"article_requests": 10}, NOW, 12)
+    trend = "dates found on 10% of articles, down from 95% (layout change?)"
+    assert verdict(fine, True, now=NOW, trends=[trend]) == trend
+    failed = Health("x", NOW, "failed", "boom", {}, NOW, 5)
+    assert verdict(failed, True, now=NOW, trends=[trend]) == "failing: boom"

@@ -59,12 +59,16 @@ def _when(value) -> str:
 def _list(args: argparse.Namespace) -> int:
     sources = load_sources(args.sources)
     health = None
+    trends: dict[str, list[str]] = {}
     try:
         from pipeline.db import connect
+        from pipeline.health import check_all
         from pipeline.sources_health import fetch_health
 
         with connect() as conn:
             health = fetch_health(conn, [s.name for s in sources])
+            for alert in check_all(conn):
+                trends.setdefault(alert.source, []).append(alert.message)
     except (NewsdeskError, psycopg.Error) as exc:  # no database: the YAML columns only
         line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         stderr.print(f"warning: no run history (database unavailable: {line})")
@@ -89,7 +93,7 @@ def _list(args: argparse.Namespace) -> int:
                 f"{_when(h.last_run)} {h.last_status}" if h and h.last_run else "-",
                 _when(h.last_success if h else None),
                 str(h.articles_7d if h else 0),
-                verdict(h, s.active),
+                verdict(h, s.active, trends=trends.get(s.name, ())),
             ]
         else:
             row.append(s.homepage)
