@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no delay between requests (the local demo site and benchmarks only)",
     )
+    parser.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting (e.g. -s DOWNLOAD_TIMEOUT=10)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log at INFO")
     return parser
 
@@ -108,6 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.set("LOG_LEVEL", "INFO" if args.verbose else "WARNING", priority="cmdline")
     if args.no_delay:
         settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    for override in args.set:
+        name, sep, value = override.partition("=")
+        if not sep or not name:
+            print(
+                f"python -m crawlers: error: -s wants NAME=VALUE, not {override!r}", file=sys.stderr
+            )
+            return USAGE_ERROR
+        settings.set(name.strip(), value, priority="cmdline")
     run_key = args.run_key or manual_run_key()
 
     process = AsyncCrawlerProcess(settings)

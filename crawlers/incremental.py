@@ -19,8 +19,15 @@ from pipeline.normalise import canonical_url
 
 def normalise_url(url: str) -> str:
     """The URL the seen-check and raw_pages use: scheme and host lowercased, default port,
-    fragment and tracking parameters dropped, query sorted (courlan, via pipeline.normalise)."""
-    return canonical_url(url)
+    fragment and tracking parameters dropped, query sorted (courlan, via pipeline.normalise).
+
+    A URL the standard library cannot even split (`http://[::1`, an unclosed IPv6 host) is
+    returned as given: it is then dropped as off the source's domains, never a crash.
+    """
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return url.strip()
 
 
 def parse_when(value: Any) -> datetime | None:

@@ -73,6 +73,9 @@ NEWSDESK_ALLOWED_PRIVATE_ORIGINS: list[str] = []
 #: raw_pages rows written per INSERT, and the longest a fetched page waits to be written.
 NEWSDESK_BATCH_SIZE = 100
 NEWSDESK_BATCH_SECONDS = 2.0
+#: Links followed from one feed, sitemap or listing page (the sitemap protocol's own maximum);
+#: the rest are counted (newsdesk/links_over_bound) and the document marked incomplete.
+NEWSDESK_MAX_LINKS_PER_DOCUMENT = 50_000
 #: Sitemap index nesting followed (index -> index -> sitemap).
 NEWSDESK_SITEMAP_DEPTH = 3
 #: Seconds between progress lines on stderr (0: none).

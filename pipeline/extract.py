@@ -35,6 +35,7 @@ from importlib.metadata import version
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import charset_normalizer
 import dateparser.search
 import htmldate
 import htmldate.extractors as htmldate_extractors
@@ -42,7 +43,7 @@ import trafilatura
 from dateparser.date import DateDataParser
 from lxml import etree
 from trafilatura.utils import load_html
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from pipeline import boilerplate as bp
 from pipeline import normalise as nz
@@ -248,7 +249,10 @@ def _parse(html: str | bytes, content_type: str | None,
     than looking for one on every element."""
     if isinstance(html, bytes):
         if html[:2] == b"\x1f\x8b":
-            html = gzip.decompress(html)
+            try:
+                html = gzip.decompress(html)
+            except (OSError, EOFError):
+                raise NotAnArticle(f"{url}: gzip-compressed body is corrupt") from None
         html = _decode(html, content_type)
     tree = load_html(html) if html and html.strip() else None
     if tree is None:
@@ -296,14 +300,22 @@ def _drop_consent_banners(tree: etree._Element) -> None:
 
 
 def _decode(data: bytes, content_type: str | None) -> str:
-    """The HTTP header's charset when given; else UTF-8 when the bytes are valid UTF-8 (pages
-    often declare a legacy charset they no longer use); else BOM, declared charset, detection."""
-    if not content_type or "charset" not in content_type.lower():
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    return html_to_unicode(content_type, data)[1]
+    """Decode with the first candidate the bytes really are in: a BOM, the HTTP header's charset,
+    UTF-8 (pages often declare a legacy charset they no longer use), the page's own declaration;
+    else detection (charset_normalizer). Strict decoding is the test: a server that labels
+    windows-1251 as UTF-8 must not win with a page of replacement characters."""
+    bom_encoding, bom = read_bom(data)
+    if bom_encoding:
+        return data[len(bom):].decode(bom_encoding, errors="replace")
+    header = http_content_type_encoding(content_type) if content_type else None
+    for candidate in (header, "utf-8", html_body_declared_encoding(data)):
+        if candidate:
+            try:
+                return data.decode(candidate)
+            except (UnicodeDecodeError, LookupError):
+                continue
+    best = charset_normalizer.from_bytes(data[:200_000]).best()  # a sample is enough to tell
+    return data.decode(best.encoding if best else "cp1252", errors="replace")
 
 
 def _max_date(fetched_at: datetime | None) -> str:

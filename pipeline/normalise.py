@@ -46,7 +46,10 @@ def canonical_url(url: str) -> str:
     two links to the same page compare equal. A URL courlan cannot handle is returned trimmed.
     """
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 host "http://[::1": nothing to normalise
+        return url
     if not parts.scheme or not parts.netloc:
         return url
     query = urlencode(
@@ -134,7 +137,10 @@ def parse_date(value: str | datetime | date | None, tz: str | None = None,
     the declared day survives any time zone.
     """
     parsed = parse_date_local(value, tz, languages)
-    return to_utc(parsed) if parsed else None
+    try:
+        return to_utc(parsed) if parsed else None
+    except OverflowError:  # year 1 east of UTC: not a publication date anyway
+        return None
 
 
 def parse_date_local(value: str | datetime | date | None, tz: str | None = None,
@@ -453,8 +459,14 @@ def clean_body(text: str | None) -> str:
     return "\n".join(lines)
 
 
+# Chinese and Japanese write no spaces between words: each ideograph or kana counts as one word
+# (the usual convention for word counts in these scripts); other scripts count runs of \w.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORDS = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+
+
 def word_count(text: str) -> int:
-    return len(re.findall(r"\w+", text))
+    return len(_WORDS.findall(text))
 
 
 def content_hash(body: str) -> str:

@@ -128,6 +128,7 @@ class NewsSpider(scrapy.Spider):
         )
         spider.max_sitemap_depth = crawler.settings.getint("NEWSDESK_SITEMAP_DEPTH", 3)
         spider.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE", 0)
+        spider.max_links = crawler.settings.getint("NEWSDESK_MAX_LINKS_PER_DOCUMENT", 50_000)
         crawler.signals.connect(spider._close_db, signal=signals.spider_closed)
         return spider
 
@@ -289,6 +290,18 @@ class NewsSpider(scrapy.Spider):
         """
         stats = self.crawler.stats
         candidates: dict[str, dict[str, Any]] = {}
+        found = list(found)
+        bounded = self.max_links > 0 and len(found) > self.max_links
+        if bounded:
+            # A page with a million links is a trap or a broken template, not a news index.
+            stats.inc_value("newsdesk/links_over_bound", len(found) - self.max_links)
+            logger.warning(
+                "[%s] a document lists %d links; only the first %d are followed",
+                self.source.name,
+                len(found),
+                self.max_links,
+            )
+            found = found[: self.max_links]
         for found_url, meta in found:
             stats.inc_value(f"newsdesk/discovered/{meta['discovered_via']}")
             url = incremental.normalise_url(found_url)
@@ -301,10 +314,10 @@ class NewsSpider(scrapy.Spider):
             elif url not in self._scheduled and url not in candidates:
                 candidates[url] = meta
         if not candidates:
-            return [], True
+            return [], not bounded
         seen = await self._already_stored(list(candidates))
         requests = []
-        complete = True
+        complete = not bounded
         for url, meta in candidates.items():
             if url in self._scheduled:  # another document may have taken it
                 continue
@@ -364,6 +377,14 @@ class NewsSpider(scrapy.Spider):
             content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
             stats.inc_value("newsdesk/not_html")
             return self._page_failed(article["url"], f"not HTML ({content_type or 'no type'})")
+        if response.body[:2] == b"\x1f\x8b":
+            # A gzip *file* labelled HTML: unpacking it later could be a bomb; never an article.
+            stats.inc_value("newsdesk/not_html")
+            return self._page_failed(article["url"], "not HTML (a gzip file)")
+        if not response.body.strip():
+            # An empty 200 is a server fault (a deploy, a full disk), never an article.
+            stats.inc_value("newsdesk/empty_page")
+            return self._page_failed(article["url"], "empty body")
         return [
             RawPage(
                 source=self.source.name,

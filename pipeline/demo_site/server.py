@@ -7,8 +7,10 @@ around conditional requests can be tested too.
 Every request is recorded in an access log (`RunningSite.requests()`), so tests can assert on
 what a crawler actually asked for. `Quirks` adds, on request, what a polite crawler must cope
 with and the normal site never does: robots.txt extra lines (Crawl-delay, Disallow), 429 with
-Retry-After, bot-wall challenge pages and redirects to arbitrary places. With no quirks set the
-site serves exactly what it always has.
+Retry-After, bot-wall challenge pages and redirects to arbitrary places. `RunningSite.faults`
+(pipeline.demo_site.faults) injects what the open web does wrong: server errors, resets, stalls,
+trickles, short bodies, bombs, redirect loops, broken or hostile documents. With no quirks or
+faults set the site serves exactly what it always has.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from pipeline.demo_site.faults import Faults, serve_fault
 from pipeline.demo_site.model import ArticleTruth, Publisher
 from pipeline.demo_site.site import DemoSite
 from pipeline.errors import NewsdeskError
@@ -87,6 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, send_body: bool) -> None:
         srv = self.server
         arrived = time.monotonic()
+        fault = srv.faults.take(srv.publisher, self.path)
+        if fault is not None:  # the fault-injecting mode (pipeline.demo_site.faults)
+            status = serve_fault(self, srv, fault)
+            srv.log.record(Hit(srv.publisher, self.command, self.path, status, {}, arrived))
+            return
         resp = srv.site.respond(srv.publisher, self.path, srv.bases)
         body = resp.body
         headers = dict(resp.headers)
@@ -195,6 +204,13 @@ class PublisherServer(ThreadingHTTPServer):
         self.bases: dict[str, str] = {}
         self.log = AccessLog()  # replaced by the site-wide log in serve_demo_site
         self.quirks = Quirks()
+        self.faults = Faults()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (a killed crawler, a cancelled download) is not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def base_url(self) -> str:
@@ -210,6 +226,7 @@ class RunningSite:
         self.servers = servers
         self.log = AccessLog()
         self.quirks = Quirks()
+        self.faults = Faults()  # opt-in fault injection, see pipeline.demo_site.faults
         self.bases = {srv.publisher: srv.base_url for srv in servers}
         self.publishers: list[Publisher] = [
             replace(pub, base_url=self.bases[pub.name]) for pub in site.publishers
@@ -266,6 +283,7 @@ def serve_demo_site(
             srv.bases = running.bases
             srv.log = running.log
             srv.quirks = running.quirks
+            srv.faults = running.faults
             thread = threading.Thread(
                 target=srv.serve_forever,
                 kwargs={"poll_interval": 0.1},

@@ -1,0 +1,170 @@
+"""Property-based tests (hypothesis): arbitrary strings and bytes never crash URL normalisation,
+date parsing, extraction or the discovery parsers, and normalisation is idempotent.
+
+Examples are bounded (max_examples, no deadline flakiness) so the file runs in seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from crawlers import discovery, incremental
+from pipeline.article import Article
+from pipeline.errors import NewsdeskError
+from pipeline.extract import NotAnArticle, extract_article
+from pipeline.normalise import canonical_url, parse_date
+
+# derandomize: the same examples every run, so the suite stays deterministic; a new search is a
+# matter of running with --hypothesis-seed.
+FAST = settings(
+    max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+SLOW = settings(
+    max_examples=40, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+_hosts = st.sampled_from(
+    ["example.com", "EXAMPLE.com", "bücher.example", "127.0.0.1", "[::1]",
+     "xn--bcher-kva.example", "a.b.c.example", "example.com:8080"]
+)  # fmt: skip
+_segments = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+_params = st.lists(
+    st.tuples(
+        st.sampled_from(["id", "utm_source", "fbclid", "page", "q", "a b", "ü", "gclid", ""]),
+        st.text(max_size=8),
+    ),
+    max_size=4,
+)
+
+
+@st.composite
+def urls(draw: st.DrawFn) -> str:
+    scheme = draw(st.sampled_from(["http", "https", "HTTP", "ftp", ""]))
+    host = draw(_hosts)
+    path = "/".join(draw(st.lists(_segments, max_size=4)))
+    query = "&".join(f"{k}={v}" for k, v in draw(_params))
+    fragment = draw(st.sampled_from(["", "#top", "#"]))
+    url = f"{scheme}://{host}/{path}" if scheme else f"//{host}/{path}"
+    return url + (f"?{query}" if query else "") + fragment
+
+
+@FAST
+@given(urls())
+@example("http://example.com/a?utm_source=x&b=2&a=1#frag")
+@example("http://example.com:99999/")
+def test_canonical_url_is_idempotent_and_never_crashes(url: str) -> None:
+    once = canonical_url(url)
+    assert isinstance(once, str)
+    assert canonical_url(once) == once
+
+
+def test_canonical_url_of_an_unclosed_ipv6_host() -> None:
+    assert canonical_url("http://[::1") == "http://[::1"
+
+
+def test_crawler_normalises_an_unclosed_ipv6_host_without_crashing() -> None:
+    assert isinstance(incremental.normalise_url("http://[::1"), str)
+
+
+@FAST
+@given(st.text(max_size=200))
+def test_crawler_url_normalisation_never_crashes_on_any_text(text: str) -> None:
+    """Any text at all, including broken hosts such as an unclosed '[': never an exception."""
+    normalised = incremental.normalise_url(text)
+    assert incremental.normalise_url(normalised) == normalised
+
+
+@FAST
+@given(urls())
+def test_crawler_url_normalisation_never_crashes(url: str) -> None:
+    assert isinstance(incremental.normalise_url(url), str)
+
+
+@SLOW
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.from_regex(
+            r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?)?", fullmatch=True
+        ),
+    ),
+    st.sampled_from([None, "UTC", "America/New_York", "Asia/Tokyo"]),
+)
+@example("2026-02-30", None)
+@example("9999-12-31T23:59:59+14:00", "Asia/Tokyo")
+@example("0000-00-00", None)
+def test_parse_date_never_crashes(value: str, tz: str | None) -> None:
+    try:
+        parsed = parse_date(value, tz)
+    except NewsdeskError:
+        return
+    assert parsed is None or (isinstance(parsed, datetime) and parsed.tzinfo is not None)
+
+
+def test_parse_date_of_year_one_east_of_utc() -> None:
+    assert parse_date("0001;1;1;0:0", "Asia/Tokyo") is None
+
+
+_html_fragments = st.lists(
+    st.sampled_from(
+        [
+            "<html>",
+            "<head>",
+            "<title>",
+            "</title>",
+            "<meta charset='shift_jis'>",
+            "<article>",
+            "<p>",
+            "</p>",
+            "<script>",
+            "</script>",
+            "<!--",
+            "-->",
+            "<![CDATA[",
+            "\x00",
+            "\ufeff",
+            "&amp;",
+            "&#0;",
+            "&#x110000;",
+            "<br/>",
+            "The council met on Tuesday to discuss the budget. " * 5,
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@SLOW
+@given(st.one_of(st.binary(max_size=3000), _html_fragments.map(str.encode), _html_fragments))
+@example(b"")
+@example(b"\xef\xbb\xbf")
+def test_extract_article_raises_only_not_an_article_or_returns_one(data: bytes | str) -> None:
+    try:
+        article = extract_article(data, "http://example.com/2026/03/15/story-1/")
+    except NotAnArticle:
+        return
+    except NewsdeskError:
+        return
+    assert isinstance(article, Article)
+
+
+def test_extract_article_on_a_truncated_gzip_body() -> None:
+    try:
+        extract_article(b"\x1f\x8b\x08\x00", "http://example.com/a/")
+    except NewsdeskError:
+        return
+
+
+@SLOW
+@given(st.one_of(st.binary(max_size=2000), _html_fragments.map(str.encode)))
+@example(b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a SYSTEM 'file:///etc/passwd'>]><rss>&a;")
+def test_discovery_parsers_never_crash(data: bytes) -> None:
+    url = "http://example.com/feed"
+    assert isinstance(discovery.parse_feed(data, url), list)
+    assert isinstance(discovery.parse_sitemap(data, url).entries, list)
+    page = discovery.parse_listing(data, url, domains=["example.com"])
+    assert isinstance(page.links, list)
+    assert isinstance(discovery.sitemaps_from_robots(data, url), list)
