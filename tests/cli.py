@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from pipeline import REPO_ROOT
 
@@ -20,3 +21,12 @@ def newsdesk(*args: str, env: dict | None = None, input: str | None = None, time
         text=True,
         timeout=timeout,
     )
+
+
+def run_demo(site, folder) -> Path:
+    """`newsdesk run` over a served demo site into the test database; returns its sources file."""
+    path = Path(folder) / "demo-sources.yaml"
+    path.write_text(site.sources_yaml())
+    result = newsdesk("run", "--sources", str(path), "--no-delay")
+    assert result.returncode == 0, result.stderr
+    return path

@@ -16,7 +16,7 @@ from pipeline import boilerplate
 from pipeline.config import load_sources
 from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.process import process_pending
-from tests.cli import newsdesk
+from tests.cli import run_demo
 
 NEWSLETTER = "Sign up for The Planet Daily: the day's top stories in your inbox every morning."
 COPYRIGHT = "© 2026 Daily Planet Media. All rights reserved. Reproduction without permission."
@@ -31,10 +31,7 @@ def demo_site():
 @pytest.fixture
 def crawled(db_url, demo_site, tmp_path):
     """The demo site run into the test database; returns (sources file, sources)."""
-    path = tmp_path / "demo-sources.yaml"
-    path.write_text(demo_site.sources_yaml())
-    result = newsdesk("run", "--sources", str(path), "--no-delay")
-    assert result.returncode == 0, result.stderr
+    path = run_demo(demo_site, tmp_path)
     return path, load_sources(path)
 
 

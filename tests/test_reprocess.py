@@ -12,7 +12,7 @@ import yaml
 from pipeline.config import load_sources
 from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.reprocess import reprocess
-from tests.cli import newsdesk
+from tests.cli import newsdesk, run_demo
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +23,7 @@ def demo_site():
 
 @pytest.fixture
 def crawled(db_url, demo_site, tmp_path):
-    path = tmp_path / "demo-sources.yaml"
-    path.write_text(demo_site.sources_yaml())
-    result = newsdesk("run", "--sources", str(path), "--no-delay")
-    assert result.returncode == 0, result.stderr
+    path = run_demo(demo_site, tmp_path)
     demo_site.clear_requests()
     return path
 
