@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from pipeline.db.migrate import migrate
 
@@ -95,7 +95,3 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch the user's own embedded server or sources from a test."""
     monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "newsdesk-home"))
     monkeypatch.delenv("NEWSDESK_SOURCES", raising=False)
-
-
-def dsn_dbname(url: str) -> str:
-    return conninfo_to_dict(url)["dbname"]
