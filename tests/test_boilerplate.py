@@ -16,7 +16,7 @@ from pipeline import boilerplate
 from pipeline.config import load_sources
 from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.process import process_pending
-from tests.cli import run_demo
+from tests.cli import newsdesk, run_demo
 
 NEWSLETTER = "Sign up for The Planet Daily: the day's top stories in your inbox every morning."
 COPYRIGHT = "© 2026 Daily Planet Media. All rights reserved. Reproduction without permission."
@@ -83,6 +83,14 @@ def test_recurring_lines_are_learned_stored_and_removed(db_url, crawled):
         inject(conn, "dailyplanet")  # pending again, same content
         process_pending(conn, sources, workers=2)
         assert not any(NEWSLETTER in b for b in bodies(conn, "dailyplanet"))
+
+    # What was learned (and so removed) is inspectable from the CLI.
+    shown = newsdesk("sources", "boilerplate", "dailyplanet", env={"COLUMNS": "200"})
+    assert shown.returncode == 0, shown.stderr
+    assert NEWSLETTER in shown.stdout and COPYRIGHT in shown.stdout
+    assert "2 learned boilerplate lines" in shown.stdout
+    unknown = newsdesk("sources", "boilerplate", "nosuchsource")
+    assert unknown.returncode != 0 and "nosuchsource" in unknown.stderr
 
 
 def test_too_few_pages_learn_nothing(db_url):

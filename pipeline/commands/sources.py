@@ -50,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--delay", type=float, default=1.0, metavar="SECONDS", help="between requests"
     )
     discover.set_defaults(handler=_discover)
+    learned = actions.add_parser(
+        "boilerplate", help="the lines learned as a source's furniture and removed from its bodies"
+    )
+    learned.add_argument("name", metavar="NAME")
+    learned.set_defaults(handler=_boilerplate)
 
 
 def _when(value) -> str:
@@ -130,3 +135,26 @@ def _discover(args: argparse.Namespace) -> int:
     if args.allow_private_addresses:
         argv.append("--allow-private-addresses")
     return _probe(*argv)
+
+
+def _boilerplate(args: argparse.Namespace) -> int:
+    from pipeline.db import connect
+
+    with connect() as conn:
+        rows = conn.execute(
+            "SELECT line, pages, sample, learned_at, last_seen_at FROM source_boilerplate"
+            " WHERE source = %s ORDER BY pages DESC, line",
+            (args.name,),
+        ).fetchall()
+        known = conn.execute("SELECT 1 FROM sources WHERE name = %s", (args.name,)).fetchone()
+    if not known:
+        raise NewsdeskError(f"source {args.name!r} has never been run (not in the sources table)")
+    table = Table(title=f"{args.name}: {len(rows)} learned boilerplate lines")
+    for column in ("line", "pages", "learned", "last seen"):
+        table.add_column(column, overflow="fold")
+    for line, pages, sample, learned_at, last_seen_at in rows:
+        table.add_row(line, f"{pages}/{sample}", _when(learned_at), _when(last_seen_at))
+    stdout.print(table)
+    stdout.print("Delete a row of source_boilerplate to stop removing its line; "
+                 f"then `newsdesk reprocess --source {args.name}` restores it in stored bodies.")
+    return 0
