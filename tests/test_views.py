@@ -69,6 +69,32 @@ def test_v_articles_is_every_article_with_its_true_fields(demo_run):
         assert day == t.published_at.astimezone(UTC).date()
 
 
+def test_v_articles_gives_each_article_its_story(demo_run):
+    """A syndicated copy shares its original's story; every other article is a story of one."""
+    url, site, _ = demo_run
+    truth = truth_by_key(site)
+    copies = Counter(t.copy_of for t in truth.values() if t.copy_of)
+    assert copies, "the demo site should syndicate at least one article"
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            """SELECT canonical_url, id, story_id, story_original_id, story_relation,
+                      story_article_count, story_source_count, provenance FROM v_articles"""
+        ).fetchall()
+    by_key = {r[0]: r[1:] for r in rows}
+    for key, t in truth.items():
+        article_id, story, original_id, relation, n_articles, n_sources, provenance = by_key[key]
+        if t.copy_of:
+            original_article_id, original_story, *_ = by_key[t.copy_of]
+            assert (story, original_id) == (original_story, original_article_id), key
+            assert relation in ("exact", "near") and provenance == "rel-canonical", key
+            assert (n_articles, n_sources) == (copies[t.copy_of] + 1, 2), key
+        else:
+            spread = copies[key]
+            assert (original_id, relation, provenance) == (article_id, "original", None), key
+            assert (n_articles, n_sources) == (spread + 1, 2 if spread else 1), key
+    assert len({story for _, story, *_ in by_key.values()}) == len(truth) - copies.total()
+
+
 def test_v_daily_counts_match_the_ground_truth(demo_run):
     url, site, _ = demo_run
     expected = Counter(
