@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
 from collections import Counter
 from datetime import UTC
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,31 +21,42 @@ from tests.cli import newsdesk
 from tests.conftest import _with_dbname
 
 
-@pytest.fixture(scope="module")
-def demo_run(pg_server_url, template_db, tmp_path_factory):
-    """(database URL, running demo site, sources file): one demo run, shared by a module's tests.
-
-    Module-scoped because a crawl takes seconds; tests using it only read (or copy) the data.
-    """
+@contextlib.contextmanager
+def demo_database(pg_server_url: str, template_db: str, home: Path, site: DemoSite):
+    """(database URL, running demo site, sources file): `newsdesk run` over the served `site`
+    into a fresh database, dropped afterwards."""
     name = f"newsdesk_demo_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(template_db)))
     url = _with_dbname(pg_server_url, name)
-    home = tmp_path_factory.mktemp("home")
-    with serve_demo_site(DemoSite(seed=5, n_articles=90)) as site:
-        sources = home / "demo-sources.yaml"
-        sources.write_text(site.sources_yaml())
-        result = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "run", "--sources", str(sources), "--no-delay"],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-            env={**os.environ, "NEWSDESK_DATABASE_URL": url, "NEWSDESK_HOME": str(home)},
-        )
-        assert result.returncode == 0, result.stderr
-        yield url, site, sources
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+    try:
+        with serve_demo_site(site) as running:
+            sources = home / "demo-sources.yaml"
+            sources.write_text(running.sources_yaml())
+            result = subprocess.run(
+                [sys.executable, "-m", "pipeline.cli", "run", "--sources", str(sources),
+                 "--no-delay"],
+                cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                env={**os.environ, "NEWSDESK_DATABASE_URL": url, "NEWSDESK_HOME": str(home)},
+            )
+            assert result.returncode == 0, result.stderr
+            yield url, running, sources
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def demo_run(pg_server_url, template_db, tmp_path_factory):
+    """One demo run (see demo_database), shared by a module's tests.
+
+    Module-scoped because a crawl takes seconds; tests using it only read (or copy) the data.
+    """
+    site = DemoSite(seed=5, n_articles=90)
+    with demo_database(pg_server_url, template_db, tmp_path_factory.mktemp("home"), site) as run:
+        yield run
 
 
 def truth_by_key(site) -> dict:
