@@ -4,14 +4,21 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test airflow lint bench constraints clean
+.PHONY: demo test chromium airflow lint bench constraints clean
 
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The report tests open the HTML report in a real browser: Debian's chromium, installed when
+# missing (through sudo unless root; the package lists are updated only if the install fails).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_CHROMIUM := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+chromium:
+	@command -v chromium >/dev/null || $(APT_CHROMIUM) || ($(SUDO) apt-get update -q && $(APT_CHROMIUM))
 
 # A local Airflow (scheduler, DAG processor, UI, triggerer) running our DAGs, until Ctrl-C.
 airflow: $(STAMP)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
 from collections import Counter
 from datetime import UTC
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,31 +21,42 @@ from tests.cli import newsdesk
 from tests.conftest import _with_dbname
 
 
-@pytest.fixture(scope="module")
-def demo_run(pg_server_url, template_db, tmp_path_factory):
-    """(database URL, running demo site, sources file): one demo run, shared by a module's tests.
-
-    Module-scoped because a crawl takes seconds; tests using it only read (or copy) the data.
-    """
+@contextlib.contextmanager
+def demo_database(pg_server_url: str, template_db: str, home: Path, site: DemoSite):
+    """(database URL, running demo site, sources file): `newsdesk run` over the served `site`
+    into a fresh database, dropped afterwards."""
     name = f"newsdesk_demo_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(template_db)))
     url = _with_dbname(pg_server_url, name)
-    home = tmp_path_factory.mktemp("home")
-    with serve_demo_site(DemoSite(seed=5, n_articles=90)) as site:
-        sources = home / "demo-sources.yaml"
-        sources.write_text(site.sources_yaml())
-        result = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "run", "--sources", str(sources), "--no-delay"],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-            env={**os.environ, "NEWSDESK_DATABASE_URL": url, "NEWSDESK_HOME": str(home)},
-        )
-        assert result.returncode == 0, result.stderr
-        yield url, site, sources
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+    try:
+        with serve_demo_site(site) as running:
+            sources = home / "demo-sources.yaml"
+            sources.write_text(running.sources_yaml())
+            result = subprocess.run(
+                [sys.executable, "-m", "pipeline.cli", "run", "--sources", str(sources),
+                 "--no-delay"],
+                cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                env={**os.environ, "NEWSDESK_DATABASE_URL": url, "NEWSDESK_HOME": str(home)},
+            )
+            assert result.returncode == 0, result.stderr
+            yield url, running, sources
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def demo_run(pg_server_url, template_db, tmp_path_factory):
+    """One demo run (see demo_database), shared by a module's tests.
+
+    Module-scoped because a crawl takes seconds; tests using it only read (or copy) the data.
+    """
+    site = DemoSite(seed=5, n_articles=90)
+    with demo_database(pg_server_url, template_db, tmp_path_factory.mktemp("home"), site) as run:
+        yield run
 
 
 def truth_by_key(site) -> dict:
@@ -67,6 +80,32 @@ def test_v_articles_is_every_article_with_its_true_fields(demo_run):
         ), key
         assert homepage.startswith(site.bases[source])
         assert day == t.published_at.astimezone(UTC).date()
+
+
+def test_v_articles_gives_each_article_its_story(demo_run):
+    """A syndicated copy shares its original's story; every other article is a story of one."""
+    url, site, _ = demo_run
+    truth = truth_by_key(site)
+    copies = Counter(t.copy_of for t in truth.values() if t.copy_of)
+    assert copies, "the demo site should syndicate at least one article"
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            """SELECT canonical_url, id, story_id, story_original_id, story_relation,
+                      story_article_count, story_source_count, provenance FROM v_articles"""
+        ).fetchall()
+    by_key = {r[0]: r[1:] for r in rows}
+    for key, t in truth.items():
+        article_id, story, original_id, relation, n_articles, n_sources, provenance = by_key[key]
+        if t.copy_of:
+            original_article_id, original_story, *_ = by_key[t.copy_of]
+            assert (story, original_id) == (original_story, original_article_id), key
+            assert relation in ("exact", "near") and provenance == "rel-canonical", key
+            assert (n_articles, n_sources) == (copies[t.copy_of] + 1, 2), key
+        else:
+            spread = copies[key]
+            assert (original_id, relation, provenance) == (article_id, "original", None), key
+            assert (n_articles, n_sources) == (spread + 1, 2 if spread else 1), key
+    assert len({story for _, story, *_ in by_key.values()}) == len(truth) - copies.total()
 
 
 def test_v_daily_counts_match_the_ground_truth(demo_run):
