@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import UTC, datetime, time
 
 from pipeline.config import load_sources
 from pipeline.db import database_url, embedded, redact
@@ -42,7 +43,10 @@ def handle(args: argparse.Namespace) -> int:
     url = database_url()
     sources_file = embedded.home() / "demo-sources.yaml"
     sources_file.parent.mkdir(parents=True, exist_ok=True)
-    site = DemoSite(seed=args.seed, n_articles=args.articles)
+    # Anchored at today's midnight (UTC): the articles end yesterday, so today's report has
+    # them, and every demo run of the same day serves the same site (a rerun stores nothing).
+    anchor = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
+    site = DemoSite(seed=args.seed, n_articles=args.articles, anchor=anchor)
     with serve_demo_site(site, base_port=args.port) as site:
         sources_file.write_text(site.sources_yaml(), encoding="utf-8")
         for publisher in site.publishers:
@@ -59,4 +63,5 @@ def handle(args: argparse.Namespace) -> int:
         print("\nThe articles are in the embedded PostgreSQL. Open it with")
         print(f'  psql "{url}"\nand try:\n')
     print(NEXT_QUERIES)
+    print("The day's HTML report (charts, source health): newsdesk report --out report.html")
     return 0 if result.ok else 1
