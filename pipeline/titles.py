@@ -119,7 +119,8 @@ def choose(page: PageMetadata, *, site_names: Sequence[str], section: str | None
         if len(parts) >= 2 and len(parts[0].split()) >= 3 \
                 and len(parts[-1].split()) <= _PIPE_TAIL_WORDS:
             text = parts[0]
-        return text if text and nz._key(text) not in keys else None
+        key = nz._key(text)
+        return text if key and key not in keys else None  # not only punctuation or the site
 
     headline = next(filter(None, map(clean, ld_strings(page.ld("headline")))), None)
     og, twitter, tag = (clean(page.first("og:title")), clean(page.first("twitter:title")),
@@ -130,8 +131,8 @@ def choose(page: PageMetadata, *, site_names: Sequence[str], section: str | None
     if headline and og and tag and fold(headline) == fold(tag) != fold(og):
         editorial = [og, headline]
     title_key = nz._key(page.title_tag or "")
-    h1_in_title = next((h for h in page.h1s if nz._key(h) and nz._key(h) in title_key), None) \
-        if title_key else (page.h1s[0] if page.h1s else None)
+    h1_in_title = next((h for h in page.h1s
+                        if nz._key(h) and (not title_key or nz._key(h) in title_key)), None)
     candidates = [
         _visible_headline(page, [clean(h) for h in page.h1s], [headline, og, twitter, tag]),
         *editorial,

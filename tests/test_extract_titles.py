@@ -120,3 +120,8 @@ def test_learned_affixes_are_removed_but_never_the_whole_title() -> None:
     head = "<title>Council approves transport budget - National</title>"
     assert title_of(head, h1=None, title_affixes=(("suffix", " - National"),)) == \
         "Council approves transport budget"
+
+
+def test_a_title_of_punctuation_only_is_no_title() -> None:
+    assert title_of("", h1="* * *</h1><h1>Council approves transport budget") == \
+        "Council approves transport budget"
