@@ -30,7 +30,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import lru_cache
-from html import unescape
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -48,7 +47,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from pipeline import boilerplate as bp
 from pipeline import normalise as nz
 from pipeline import overrides as ov
-from pipeline import provenance
+from pipeline import provenance, titles
 from pipeline.article import Article
 from pipeline.config import Source
 from pipeline.errors import NewsdeskError
@@ -153,14 +152,17 @@ class _NoDoc:
 
 def extract_article(html: str | bytes, url: str, *, source: Source | None = None,
                     fetched_at: datetime | None = None, hints: dict | None = None,
-                    boilerplate: frozenset[str] | None = None) -> Article:
+                    boilerplate: frozenset[str] | None = None,
+                    title_affixes: tuple[tuple[str, str], ...] | None = None) -> Article:
     """Extract one article page.
 
     `hints` is what discovery knew: `published` (ISO string or datetime), `title`, `authors`,
     `via` ("feed" or "sitemap", default "feed"), `content_type` (the HTTP header, for decoding
     bytes). `source.extraction` holds the source's selector overrides (`pipeline.overrides`);
     `boilerplate` the keys of lines learned as the source's furniture (`pipeline.boilerplate`),
-    removed from the body. Raises `NotAnArticle` when the page has no article body.
+    removed from the body; `title_affixes` its learned title prefixes and suffixes
+    (`pipeline.title_affixes`), removed from the title. Raises `NotAnArticle` when the page has
+    no article body.
     """
     hints = hints or {}
     tz = source.timezone if source else None
@@ -187,7 +189,9 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     if doc is None or not (doc.text or "").strip():
         raise NotAnArticle(f"{url}: no article text found on the page")
 
-    title = _title(page, doc, site_names, hints)
+    title = titles.choose(page, site_names=site_names, section=_section(page, doc),
+                          fallbacks=(doc.title, hints.get("title")),
+                          override=hints.get("override_title"), learned=title_affixes or ())
     body = _body(doc.text, title)
     removed = 0
     if boilerplate:
@@ -333,86 +337,6 @@ def _site_names(page: PageMetadata, url: str, source: Source | None) -> list[str
     if source:
         names.append(source.name)
     return [n.lstrip("@") for n in names if n]
-
-
-_DATE_SEGMENT = re.compile(r"^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s*$")  # "| 28.04.2023"
-_INVISIBLE = str.maketrans("", "", "\u00ad\u200b\u200c\u200d\u2060\ufeff")
-_TITLE_SEP = re.compile(r"(\s+(?:[|\-\u2013\u2014·•»~]|::)\s+)")
-
-
-def strip_site_name(title: str, site_names: list[str]) -> str:
-    """Remove a leading or trailing segment of `title` that is the site's name.
-
-    Only separated segments (" | ", " - ", en/em dashes, " · ", " » ") that match a known site name
-    are removed, so a headline that itself contains " - " stays whole.
-    """
-    keys = nz.site_name_keys(*site_names)
-    if not keys:
-        return title
-
-    def is_site(segment: str) -> bool:
-        variants = nz.key_variants(segment)
-        if not variants:
-            return False
-        if variants & keys:
-            return True
-        # "BBC News" for bbc.co.uk, "Le Monde.fr" for "Le Monde": short segments only.
-        # "Die Neue Südtiroler Tageszeitung" for tageszeitung.it: a long key as the suffix.
-        return len(segment.split()) <= 5 and any(
-            len(k) >= 3 and (v.startswith(k) or (k.startswith(v) and len(v) >= 3)
-                             or (len(k) >= 6 and v.endswith(k)))
-            for k in keys for v in variants)
-
-    parts = _TITLE_SEP.split(title)
-    while len(parts) >= 3 and (is_site(parts[-1]) or _DATE_SEGMENT.match(parts[-1])):
-        parts = parts[:-2]
-    while len(parts) >= 3 and is_site(parts[0]):
-        parts = parts[2:]
-    return "".join(parts).strip()
-
-
-_NEWS_TYPES = frozenset({"NewsArticle", "ReportageNews", "AnalysisNewsArticle",
-                         "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle",
-                         "LiveBlogPosting"})
-
-
-def _title(page: PageMetadata, doc: Any, site_names: list[str], hints: dict) -> str | None:
-    keys = nz.site_name_keys(*site_names)
-    section = _section(page, doc)
-    title_key = nz._key(page.title_tag or "")
-    h1s = [h for h in page.h1s if nz._key(h) and (not title_key or nz._key(h) in title_key)]
-    if hints.get("override_title"):
-        return " ".join(hints["override_title"].split())
-    # A page that declares itself a news article has an edited headline in its metadata; on
-    # other pages (blogs, company news, documentation) the visible <h1> is the title, and their
-    # og:title/JSON-LD is often an SEO variant. One or two h1s only: more is a listing's.
-    lead = []
-    if not set(page.jsonld_types) & _NEWS_TYPES and 1 <= len(page.h1s) <= 2 \
-            and len(page.h1s[0].split()) >= 3:
-        lead = page.h1s[:1]
-    candidates = [
-        *lead,
-        *ld_strings(page.ld("headline")),
-        page.first("og:title"),
-        page.first("twitter:title"),
-        *h1s[:1],
-        page.first("dc.title", "dcterms.title", "headline"),
-        page.title_tag,
-        doc.title,
-        hints.get("title"),
-    ]
-    for candidate in candidates:
-        if not candidate or not isinstance(candidate, str):
-            continue
-        candidate = unescape(candidate) if "&" in candidate else candidate
-        text = strip_site_name(" ".join(candidate.translate(_INVISIBLE).split()), site_names)
-        if section:  # "Headline | Sport | Site": the section is furniture too, at the end only
-            parts = _TITLE_SEP.split(text)
-            if len(parts) >= 3 and nz._key(parts[-1]) == nz._key(section):
-                text = strip_site_name("".join(parts[:-2]), site_names)
-        if text and nz._key(text) not in keys:
-            return text
-    return None
 
 
 def _body(text: str, title: str | None) -> str:

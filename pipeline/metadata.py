@@ -107,7 +107,7 @@ def harvest(tree: etree._Element) -> PageMetadata:
                       or None)
     titles = _XP_TITLE(tree)
     page.title_tag = _text(titles[0]) if titles else None
-    page.h1s = [t for t in (_text(h) for h in _XP_H1(tree)[:5]) if t]
+    page.h1s = [t for t in (_heading_text(h) for h in _XP_H1(tree)[:5]) if t]
     return page
 
 
@@ -121,6 +121,27 @@ def _scope(el: etree._Element) -> etree._Element | None:
 
 def _text(el: etree._Element) -> str:
     return " ".join("".join(el.itertext()).split())
+
+
+# Inside an <h1>: a <br> separates words ("WEEKEND<br>CODING"); a <time> or a block element (a
+# "Posted on ... by" line, a divider) is not part of the headline.
+_NOT_HEADLINE = frozenset({"time", "div", "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
+                           "figure", "script", "style", "button", "svg"})
+
+
+def _heading_text(el: etree._Element) -> str:
+    return " ".join(_heading_parts(el).split())
+
+
+def _heading_parts(el: etree._Element) -> str:
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and child.tag == "br":
+            parts.append(" ")
+        elif isinstance(child.tag, str) and child.tag not in _NOT_HEADLINE:
+            parts.append(_heading_parts(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _jsonld_objects(tree: etree._Element) -> list[dict]:

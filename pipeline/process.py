@@ -18,7 +18,7 @@ from datetime import datetime
 
 import psycopg
 
-from pipeline import boilerplate
+from pipeline import boilerplate, title_affixes
 from pipeline.article import Article
 from pipeline.config import Source
 from pipeline.dedupe import DedupeStats, dedupe_loaded
@@ -101,18 +101,22 @@ class _Page:
     hints: dict
 
 
-# Sources by name, and their learned boilerplate line keys, set once per worker process by the
-# pool initialiser.
+# Sources by name, their learned boilerplate line keys and learned title affixes, set once per
+# worker process by the pool initialiser.
 _SOURCES: dict[str, Source] = {}
 _BOILERPLATE: dict[str, frozenset[str]] = {}
+_TITLE_AFFIXES: dict[str, title_affixes.Affixes] = {}
 
 
 def _init_worker(sources: dict[str, Source],
-                 learned: dict[str, frozenset[str]] | None = None) -> None:
+                 learned: dict[str, frozenset[str]] | None = None,
+                 affixes: dict[str, title_affixes.Affixes] | None = None) -> None:
     _SOURCES.clear()
     _SOURCES.update(sources)
     _BOILERPLATE.clear()
     _BOILERPLATE.update(learned or {})
+    _TITLE_AFFIXES.clear()
+    _TITLE_AFFIXES.update(affixes or {})
 
 
 def extract_page(page: _Page) -> tuple[int, Article | None, str | None]:
@@ -126,6 +130,7 @@ def extract_page(page: _Page) -> tuple[int, Article | None, str | None]:
             fetched_at=page.fetched_at,
             hints=page.hints,
             boilerplate=_BOILERPLATE.get(page.source),
+            title_affixes=_TITLE_AFFIXES.get(page.source),
         )
     except NewsdeskError as exc:
         return page.id, None, str(exc)
@@ -169,27 +174,30 @@ def process_pending(
     workers = workers or os.cpu_count() or 1
     stats = ProcessStats()
     learned = boilerplate.load(conn, only)  # each source's learned furniture lines
+    affixes = title_affixes.load(conn, only)  # ... and learned title prefixes/suffixes
     if workers == 1:
-        _init_worker(by_name, learned)
-        return _learn_boilerplate(conn, _drain(conn, map, only, batch_size, stats, on_batch))
+        _init_worker(by_name, learned, affixes)
+        return _learn(conn, _drain(conn, map, only, batch_size, stats, on_batch))
     # forkserver: workers start clean (no inherited DB sockets or threads) and import the
     # extractor once, before forking each worker from that warm process.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.extract"])
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(by_name, learned)
+        workers, mp_context=context, initializer=_init_worker, initargs=(by_name, learned, affixes)
     ) as pool:
 
         def pool_map(function, pages):
             return pool.map(function, pages, chunksize=max(1, len(pages) // (workers * 4)))
 
-        return _learn_boilerplate(
-            conn, _drain(conn, pool_map, only, batch_size, stats, on_batch))
+        return _learn(conn, _drain(conn, pool_map, only, batch_size, stats, on_batch))
 
 
-def _learn_boilerplate(conn: psycopg.Connection, stats: ProcessStats) -> ProcessStats:
-    """Refresh the learned boilerplate of every source that stored articles in this run."""
-    boilerplate.refresh(conn, [name for name, c in stats.by_source.items() if c.new or c.updated])
+def _learn(conn: psycopg.Connection, stats: ProcessStats) -> ProcessStats:
+    """Refresh the learned boilerplate and title affixes of every source that stored articles
+    in this run."""
+    stored = [name for name, c in stats.by_source.items() if c.new or c.updated]
+    boilerplate.refresh(conn, stored)
+    title_affixes.refresh(conn, stored)
     return stats
 
 

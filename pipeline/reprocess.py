@@ -1,5 +1,6 @@
 """Re-extraction of stored raw pages: the extractor (or a source's overrides, or its learned
-boilerplate) changed, so the articles are rebuilt from `raw_pages` without fetching anything.
+boilerplate or title affixes) changed, so the articles are rebuilt from `raw_pages` without
+fetching anything.
 
 Uses the process stage's own machinery (the same worker pool, page records and extraction
 function); only the bookkeeping differs: pages are read in id order (no claiming, pages still
@@ -19,7 +20,7 @@ from datetime import datetime
 
 import psycopg
 
-from pipeline import boilerplate
+from pipeline import boilerplate, title_affixes
 from pipeline.article import Article
 from pipeline.config import Source
 from pipeline.extract import EXTRACTOR_VERSION
@@ -99,17 +100,18 @@ def reprocess(
     and write back only the articles that changed. `workers=1` extracts in this process."""
     by_name = {source.name: source for source in sources}
     learned = boilerplate.load(conn, only)
+    affixes = title_affixes.load(conn, only)
     workers = workers or os.cpu_count() or 1
     params = {"sources": list(only) if only else None, "since": since, "limit": batch_size}
     stats = ReprocessStats()
     if workers == 1:
-        _init_worker(by_name, learned)
+        _init_worker(by_name, learned, affixes)
         _run(conn, map, params, stats, on_batch)
         return stats
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.extract"])
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(by_name, learned)) as pool:
+                             initargs=(by_name, learned, affixes)) as pool:
 
         def pool_map(function, pages):
             return pool.map(function, pages, chunksize=max(1, len(pages) // (workers * 4)))
