@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import psycopg
 
@@ -29,15 +30,36 @@ def database_url(*, start_embedded: bool = True) -> str:
         ) from exc
 
 
-def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
-    """Open a connection; an unreachable server is a one-line `NewsdeskError`."""
+def connect(
+    url: str | None = None, *, autocommit: bool = False, wait: float = 0
+) -> psycopg.Connection:
+    """Open a connection; an unreachable server is a one-line `NewsdeskError`.
+
+    `wait` > 0 keeps trying for that many seconds (backing off up to 2 s between tries), for a
+    server that is restarting. psycopg retries only inside its pool, and one connection does
+    not need a pool.
+    """
     url = url or database_url()
-    try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        raise NewsdeskError(
-            f"cannot connect to the database {redact(url)}: {_first_line(exc)}"
-        ) from None
+    deadline = time.monotonic() + wait
+    pause = 0.1
+    while True:
+        try:
+            return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            if time.monotonic() + pause > deadline:
+                raise NewsdeskError(
+                    f"cannot connect to the database {redact(url)}: {_first_line(exc)}"
+                ) from None
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
+
+
+def lost_connection(exc: psycopg.OperationalError) -> str:
+    """The one line for a connection that failed mid-command (server restarted or gone)."""
+    return (
+        f"lost the database connection: {_first_line(exc)} "
+        "(the work committed so far is kept; rerun to finish)"
+    )
 
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]+@")
