@@ -45,6 +45,10 @@ def connect(
     while True:
         try:
             return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+        except psycopg.ProgrammingError as exc:  # libpq could not parse it; may quote it
+            raise NewsdeskError(
+                f"the database URL {redact(url)} is malformed: {_first_line(exc, url)}"
+            ) from None
         except psycopg.OperationalError as exc:
             if time.monotonic() + pause > deadline:
                 raise NewsdeskError(
@@ -63,7 +67,8 @@ def lost_connection(exc: psycopg.OperationalError) -> str:
 
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]+@")
-_PASSWORD_IN_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+# A key=value password may be quoted, with \' and \\ escaped inside (libpq's conninfo syntax).
+_PASSWORD_IN_KV = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
@@ -72,6 +77,12 @@ def redact(text: str) -> str:
     return _PASSWORD_IN_KV.sub(r"\1***", text)
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, url: str | None = None) -> str:
+    """The error's first line, passwords hidden; a DSN it quotes whole is replaced by its
+    redacted form (libpq quotes a URL it cannot parse, and then `redact` may not find the
+    password in it)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return redact(lines[0] if lines else type(exc).__name__)
+    line = lines[0] if lines else type(exc).__name__
+    if url:
+        line = line.replace(url, redact(url))
+    return redact(line)
