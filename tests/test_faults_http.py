@@ -48,7 +48,8 @@ BROKEN = {
     "slower_than_timeout": Fault("slow", seconds=TIMEOUT + 3),
     "slow_trickle": Fault("trickle", seconds=0.2),
     "short_body": Fault("short"),
-    "over_maxsize": Fault("huge", size=MAXSIZE + 100_000),
+    "over_maxsize": Fault("huge", size=MAXSIZE + 100_000, announced=False),  # cut as it streams
+    "page_of_50_mb": Fault("huge", size=50 * 1024 * 1024),
     "gzip_bomb": Fault("gzip_bomb", size=50 * 1024 * 1024),
     "brotli_bomb": Fault("brotli_bomb", size=50 * 1024 * 1024),
     "redirect_loop": Fault("redirect", location="/faults/redirect_loop/"),
