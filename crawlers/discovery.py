@@ -12,6 +12,7 @@ one broken feed must not stop a source's crawl.
 from __future__ import annotations
 
 import calendar
+import codecs
 import json
 import logging
 import re
@@ -74,7 +75,7 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "application/xml") 
     """
     if body.lstrip()[:1] in (b"{", b"["):
         return parse_json_feed(body, url)
-    body = strip_doctype(body, url)
+    body = repair_mixed_utf8(strip_doctype(body, url))
     try:
         parsed = feedparser.parse(
             body,
@@ -137,6 +138,39 @@ def strip_doctype(body: bytes, url: str) -> bytes:
     if b"<!ENTITY" in match.group(0).upper():
         logger.warning("feed %s: declares XML entities; its DOCTYPE is ignored", url)
     return body[: match.start()] + body[match.end() :]
+
+
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_WIDE_BOMS = (codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32 LE too
+
+
+def _as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+# A codec error handler: the stdlib's linear way to decode "UTF-8, except where it is not".
+codecs.register_error("newsdesk.cp1252", _as_cp1252)
+
+
+def repair_mixed_utf8(body: bytes) -> bytes:
+    """A UTF-8 feed (declared, or undeclared: XML's default) with stray windows-1252 or latin-1
+    bytes in it (legacy text pasted into a CMS), as valid UTF-8 with each stray byte read as
+    windows-1252.
+
+    Left as it is, feedparser re-reads the whole document in a fallback charset and garbles every
+    other entry's text. Feeds declared in another encoding, and UTF-16/32 ones, are left alone.
+    """
+    if body.startswith(_WIDE_BOMS):
+        return body
+    declared = _XML_ENCODING.match(body.removeprefix(codecs.BOM_UTF8))
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return body
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("utf-8", errors="newsdesk.cp1252").encode("utf-8")
+    return body
 
 
 # feedparser flags these, but the feed was read correctly.

@@ -2,9 +2,10 @@
 
 A batch is written when it holds NEWSDESK_BATCH_SIZE pages, when its oldest page has waited
 NEWSDESK_BATCH_SECONDS, and at close. A row is inserted, or updated only when the page's content
-hash changed (then its processing state is reset so the process stage redoes it). Database errors
-are not swallowed: the failure is recorded for the run, the spider is closed, and the error is
-raised so Scrapy logs it.
+hash changed (then its processing state is reset so the process stage redoes it). A database error
+(the server restarted, the connection lost) is not swallowed: it is logged as one line, recorded
+as the run's failure and the spider is closed. Pages fetched after it are not stored; the rerun
+fetches them, since they are not in raw_pages.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ class RawPagesPipeline:
         if not isinstance(item, RawPage):
             return item
         if self._error is not None:
-            raise self._error
+            return item  # the run has failed and is closing: see the module docstring
         self._buffer.append(item)
         if len(self._buffer) >= self.batch_size:
             await self.flush()
@@ -189,7 +190,7 @@ class RawPagesPipeline:
                 await self._conn.close()
 
     async def flush(self) -> None:
-        """Write what is buffered; on a database error record it, stop the crawl and raise."""
+        """Write what is buffered; on a database error record it and stop the crawl."""
         async with self._lock:
             batch, self._buffer = self._buffer, []
             if not batch or self._conn is None:
@@ -199,7 +200,7 @@ class RawPagesPipeline:
                 new, updated, unchanged = await store_pages(self._conn, batch, run_id)
             except psycopg.Error as exc:
                 self._fail(exc)
-                raise
+                return
         self.stats.inc_value("newsdesk/pages_stored", len(batch))
         self.stats.inc_value("newsdesk/raw_pages/new", new)
         self.stats.inc_value("newsdesk/raw_pages/updated", updated)
@@ -212,11 +213,7 @@ class RawPagesPipeline:
                 return  # closing: close_spider writes what is left
             except TimeoutError:
                 pass
-            try:
-                await self.flush()
-            except psycopg.Error:
-                logger.exception("writing raw_pages failed")
-                return
+            await self.flush()
 
     def _record(self, exc: BaseException) -> None:
         """Keep the first database failure, as one line in the run's stats."""
@@ -228,10 +225,15 @@ class RawPagesPipeline:
             )
 
     def _fail(self, exc: BaseException) -> None:
-        """Record the failure and close the spider: a crawl that cannot store must stop."""
+        """Record and log the failure, close the spider: a crawl that cannot store must stop."""
         first = self._error is None
         self._record(exc)
         if first:
+            logger.error(
+                "[%s] writing raw_pages failed: %s",
+                self.crawler.spider.source.name,
+                self.stats.get_value(DB_ERROR_STAT),
+            )
             self._closing = asyncio.ensure_future(
                 self.crawler.engine.close_spider_async(reason="db_error")
             )

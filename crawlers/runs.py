@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: How long the end of a crawl waits for the database to record the run's outcome.
+RECORD_WAIT_SECONDS = 30
+
 #: The stat a component sets (to a one-line message) when the database failed under it.
 DB_ERROR_STAT = "newsdesk/db_error"
 
@@ -203,7 +206,9 @@ class CrawlRunRecorder:
         if self.run_id is None:
             return
         try:
-            with connect() as conn:
+            # A database that just failed the crawl may be restarting: wait for it rather than
+            # leave the run 'running' for ever.
+            with connect(wait=RECORD_WAIT_SECONDS) as conn:
                 finish_run(
                     conn,
                     self.run_id,

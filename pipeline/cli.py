@@ -3,7 +3,8 @@
 Each subcommand lives in its own module under `pipeline.commands` and exposes
 `register(subparsers)`, which adds its parser and sets `handler` to a function taking the parsed
 arguments and returning an exit status. This module only wires them up and turns a
-`NewsdeskError` into one line on stderr, so a user mistake never shows a traceback.
+`NewsdeskError`, or a database connection lost mid-command, into one line on stderr, so neither a
+user mistake nor a restarted server shows a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import argparse
 import importlib
 import sys
 
+import psycopg
+
 from pipeline import __version__
+from pipeline.db.connection import lost_connection
 from pipeline.errors import NewsdeskError
 
 # Order here is the order in `newsdesk --help`.
@@ -61,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args) or 0
     except NewsdeskError as exc:
         print(f"newsdesk {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.OperationalError as exc:  # the server restarted or went away mid-command
+        print(f"newsdesk {args.command}: error: {lost_connection(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"newsdesk {args.command}: interrupted", file=sys.stderr)

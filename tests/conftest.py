@@ -75,6 +75,23 @@ def db_url(pg_server_url: str, template_db: str, monkeypatch: pytest.MonkeyPatch
         )
 
 
+@pytest.fixture(scope="module")
+def module_db(pg_server_url: str, template_db: str) -> Iterator[str]:
+    """A fresh, migrated database shared by one test module (for a module-scoped crawl)."""
+    name = f"newsdesk_module_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template_db)
+            )
+        )
+    yield _with_dbname(pg_server_url, name)
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
 @pytest.fixture
 def empty_db_url(pg_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh database with no migrations applied."""

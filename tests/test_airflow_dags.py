@@ -283,3 +283,56 @@ def test_maintenance_runs_on_a_fresh_database(airflow, db_url):
         ("prune_raw_pages", -1): "success",
         ("analyze", -1): "success",
     }
+
+
+# --- a DSN's password in the task logs -------------------------------------------------------
+
+PASSWORD = "af-s3cret-pw"
+
+
+def _connection(dsn: str) -> str:
+    """The Airflow connection (AIRFLOW_CONN_ form) for a DSN."""
+    parts = conninfo_to_dict(dsn)
+    return json.dumps({
+        "conn_type": "postgres", "host": parts.get("host"), "port": parts.get("port"),
+        "login": parts.get("user"), "password": parts.get("password"), "schema": parts["dbname"],
+    })  # fmt: skip
+
+
+def _everything_written(capfd, caplog, *folders: Path) -> str:
+    """What the run printed and logged, and every file it left in `folders` (task logs, the
+    metadata database, reports), as one text."""
+    out, err = capfd.readouterr()
+    records = "\n".join(record.getMessage() for record in caplog.records)
+    files = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
+    return "\n".join([out, err, records, *(p.read_bytes().decode("latin-1") for p in files)])
+
+
+@pytest.mark.parametrize(
+    ("case", "works"),
+    [("connection", True), ("unreachable_connection", False), ("malformed_env_url", False)],
+)
+def test_a_dsn_password_never_reaches_task_logs(
+    airflow, db_url, demo_site, sources_file, monkeypatch, capfd, caplog, case, works
+):
+    """The password of the news database, from the Airflow connection or NEWSDESK_DATABASE_URL,
+    in no task's log, output, exception or stored state, when the database works and when not.
+    (The test server trusts local connections, so a password in a working DSN is accepted.)"""
+    working = psycopg.conninfo.make_conninfo(db_url, password=PASSWORD)
+    monkeypatch.delenv("AIRFLOW_CONN_NEWSDESK_DB", raising=False)
+    if case == "connection":
+        monkeypatch.setenv("AIRFLOW_CONN_NEWSDESK_DB", _connection(working))
+    elif case == "unreachable_connection":
+        monkeypatch.setenv("AIRFLOW_CONN_NEWSDESK_DB", _connection(
+            f"postgresql://newsdesk:{PASSWORD}@127.0.0.1:1/newsdesk"))  # fmt: skip
+    else:  # libpq quotes a URL it cannot parse in its error
+        monkeypatch.setenv("NEWSDESK_DATABASE_URL", f"postgresql://newsdesk:{PASSWORD}@[::1/nd")
+    caplog.set_level("INFO")
+    run = run_dag(airflow, "news_daily", DAY, sources_file=str(sources_file),
+                  sources=[demo_site.publishers[0].name], limit=2)  # fmt: skip
+    assert run.state == ("success" if works else "failed"), states(run)
+    written = _everything_written(
+        capfd, caplog, Path(os.environ["AIRFLOW_HOME"]), Path(os.environ["NEWSDESK_HOME"])
+    )
+    assert ("cannot connect" in written or "is malformed" in written) != works
+    assert PASSWORD not in written

@@ -1,7 +1,8 @@
 """The real thing: scheduler, DAG processor and API server as processes, the LocalExecutor.
 
 A news_daily run is triggered through the `airflow` CLI, waited for through
-`airflow dags list-runs`, and its articles are checked in Postgres. The Airflow metadata lives in
+`airflow dags list-runs`, and its articles are checked in Postgres, and the task logs the workers
+wrote are checked for the news database's password. The Airflow metadata lives in
 a database of its own on the test PostgreSQL server. Every component runs in its own process
 group and is killed at the end, pass or fail; the whole test is bounded by timeouts.
 """
@@ -15,6 +16,7 @@ import time
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from pipeline.demo_site import DemoSite, serve_demo_site
 from tests.airflow_support import fast_sources
@@ -28,6 +30,8 @@ pytestmark = [
 ]
 
 RUN_TIMEOUT = 240  # seconds for the triggered run to finish once the DAG is parsed
+# In the news database's DSN; the test server trusts local connections, so it is accepted.
+PASSWORD = "sch3duler-s3cret"
 
 
 def _free_port() -> int:
@@ -60,7 +64,8 @@ def test_scheduler_runs_news_daily_triggered_from_the_cli(db_url, pg_server_url,
         sources = tmp_path / "sources.yaml"
         sources.write_text(fast_sources(site.sources_yaml()))
         env = local.stack_env(
-            home, metadata=metadata, news_dsn=db_url, port=port, sources=sources,
+            home, metadata=metadata, news_dsn=make_conninfo(db_url, password=PASSWORD),
+            port=port, sources=sources,
             extra={
                 # No scheduled run of its own during the test: only the triggered one.
                 "NEWSDESK_SCHEDULE": "0 0 1 1 *",
@@ -113,3 +118,12 @@ def test_scheduler_runs_news_daily_triggered_from_the_cli(db_url, pg_server_url,
     # The run's `limit` param reached the crawl: at most 5 pages (not every page is an article).
     assert sorted(per_source) == names and all(1 <= n <= 5 for n in per_source.values())
     assert runs == [(name, "2026-03-15", "success") for name in names]
+
+    # Every task wrote its log under AIRFLOW_HOME/logs; no log (the components' own included)
+    # holds the password.
+    task_logs = {part for p in (home / "logs").rglob("attempt=*.log") for part in p.parts
+                 if part.startswith("task_id=")}  # fmt: skip
+    assert {"task_id=crawl", "task_id=process", "task_id=summary"} <= task_logs, task_logs
+    for path in [*home.rglob("*.log"), *(tmp_path / "logs").rglob("*")]:
+        if path.is_file():
+            assert PASSWORD not in path.read_bytes().decode("latin-1"), path

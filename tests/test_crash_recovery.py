@@ -137,6 +137,30 @@ def test_two_concurrent_crawls_of_the_same_sources_store_each_page_once(
     assert len(urls) == len(set(urls)) and set(urls) == expected_pages(site)
 
 
+@pytest.mark.slow
+def test_two_concurrent_runs_of_the_same_sources_store_each_article_once(
+    site: RunningSite, db_url: str, tmp_path: Path
+) -> None:
+    """Two whole `newsdesk run`s (crawl and process stage) of the same sources at once."""
+    sources = write_sources(site, tmp_path / "sources.yaml")
+    run = [sys.executable, "-m", "pipeline.cli", "run", "--sources", str(sources), "--no-delay",
+           "--workers", "1", "--run-key"]  # fmt: skip
+    procs = [popen([*run, f"both-{n}"]) for n in (1, 2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=DEADLINE * 3)
+        assert proc.returncode == 0, err
+    urls = raw_urls(db_url)
+    assert len(urls) == len(set(urls)) and set(urls) == expected_pages(site)
+    assert count(db_url, "SELECT count(*) FROM raw_pages WHERE processed_at IS NULL") == 0
+    # The processors split the pages between them (SKIP LOCKED): each page extracted once, so
+    # the articles are the site's, once each, and no page's article was counted twice.
+    with psycopg.connect(db_url) as conn:
+        articles = [u for (u,) in conn.execute("SELECT url FROM articles")]
+        new = conn.execute("SELECT sum(articles_new) FROM crawl_runs").fetchone()[0]
+    assert len(articles) == len(set(articles)) == new
+    assert set(articles) == {t.url for t in site.truth()}
+
+
 def _clone(pg_server_url: str, db_url: str) -> tuple[str, str]:
     name = f"newsdesk_clone_{uuid.uuid4().hex[:12]}"
     source = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]

@@ -172,6 +172,24 @@ def test_unreadable_feed_is_empty_with_a_warning(
         assert "https://news.example.com/feed/" in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # UTF-8 (declared, or by XML's default) with a stray latin-1 byte: only that byte changes.
+        ('<?xml version="1.0" encoding="UTF-8"?><t>Новый </t>'.encode() + b"caf\xe9",
+         '<?xml version="1.0" encoding="UTF-8"?><t>Новый </t>café'.encode()),
+        (b"<t>\x93quoted\x94 \xe2\x80\x94</t>", "<t>“quoted” —</t>".encode()),
+        # Valid UTF-8, a feed declared in another charset, a UTF-16 feed: untouched.
+        ("<t>Новый</t>".encode(), "<t>Новый</t>".encode()),
+        ('<?xml version="1.0" encoding="windows-1251"?><t>Новый</t>'.encode("cp1251"),
+         '<?xml version="1.0" encoding="windows-1251"?><t>Новый</t>'.encode("cp1251")),
+        ("<t>é</t>".encode("utf-16"), "<t>é</t>".encode("utf-16")),
+    ],
+)
+def test_repair_mixed_utf8(body: bytes, expected: bytes) -> None:
+    assert discovery.repair_mixed_utf8(body) == expected
+
+
 def test_sitemap_index() -> None:
     document = parse_sitemap(SITEMAP_INDEX, "https://news.example.com/sitemap_index.xml")
     assert document.is_index

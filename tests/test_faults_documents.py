@@ -1,4 +1,4 @@
-"""Hostile and broken discovery documents on the real stack, and article pages in odd encodings.
+"""Hostile and broken discovery documents on the real stack.
 
 One crawl (module fixture) of a source whose feeds, sitemaps and listing include invalid XML,
 HTML served as a feed, empty files, billion-laughs and XXE documents, a sitemap index pointing to
@@ -7,8 +7,6 @@ itself, a page with 20,000 links and a feed of unusable links, next to the site'
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import uuid
 from collections.abc import Iterator
 
@@ -20,7 +18,6 @@ from psycopg.conninfo import make_conninfo
 
 from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.demo_site.faults import Fault
-from pipeline.extract import NotAnArticle, extract_article
 from tests.test_crawl import reports
 from tests.test_faults_http import PUB, crawl, rss
 
@@ -36,33 +33,6 @@ LAUGHS = (
 )
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 MAX_LINKS = 50
-
-RU = "Городской совет утвердил новый бюджет на следующий год после долгих обсуждений. " * 8
-JA = "東京都は来年度の予算案を発表し、教育と防災への投資を大幅に増やす方針を示した。" * 8
-FR = "Le café est très populaire à Paris et les habitants adorent y passer du temps. " * 8
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-        f"<p>{body}</p><p>{body}</p></article></body></html>"
-    )
-
-
-#: name -> (bytes served, Content-Type served, text the article must contain)
-ENCODINGS = {
-    "windows_1251_labelled_utf8": (
-        _page("Новый бюджет города", RU).encode("cp1251"),
-        "text/html; charset=utf-8",
-        "Новый бюджет города",
-    ),
-    "shift_jis_undeclared": (
-        _page("東京都の予算案", JA).encode("shift_jis"),
-        "text/html",
-        "東京都の予算案",
-    ),
-    "utf8_bom": (b"\xef\xbb\xbf" + _page("Café à Paris", FR).encode(), "text/html", "Café à Paris"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -139,28 +109,13 @@ def crawled(
             for path, body in docs.items():
                 ctype = "text/html" if path.endswith("/") else "application/xml"
                 site.faults.set(PUB, path, Fault("content", content_type=ctype, body=body))
-            enc_urls = {}
-            for enc, (body, ctype, _) in ENCODINGS.items():
-                site.faults.set(
-                    PUB, f"/enc/{enc}/", Fault("content", content_type=ctype, body=body)
-                )
-                enc_urls[enc] = f"{base}/enc/{enc}/"
-            site.faults.set(
-                PUB,
-                "/bad/enc-feed.xml",
-                Fault(
-                    "content",
-                    content_type="application/xml",
-                    body=rss(base, list(enc_urls.values())),
-                ),
-            )
             document = yaml.safe_load(site.sources_yaml())
             document["sources"] = [s for s in document["sources"] if s["name"] == PUB]
             feeds = [
                 p for p in docs if p.endswith(".xml") and "sitemap" not in p and "index" not in p
             ]
             document["sources"][0].update(
-                feeds=[f"{base}/feed/", f"{base}/bad/enc-feed.xml", *(base + p for p in feeds)],
+                feeds=[f"{base}/feed/", *(base + p for p in feeds)],
                 sitemaps=[base + p for p in docs if "sitemap" in p or "index" in p],
                 listings=[{"url": f"{base}/bad/many-links/", "article_pattern": r"/many/\d+/$"}],
             )
@@ -172,15 +127,14 @@ def crawled(
             )  # fmt: skip
             with psycopg.connect(db) as conn:
                 rows = conn.execute(
-                    "SELECT url, html_gz, content_sha256, discovery::text FROM raw_pages"
+                    "SELECT url, discovery::text FROM raw_pages"
                 ).fetchall()
             yield {
                 "result": result,
-                "stored": {r[0]: (gzip.decompress(r[1]), r[2], r[3]) for r in rows},
+                "stored": {r[0]: r[1] for r in rows},
                 "hits": site.requests(PUB),
                 "feed_listed": site.listed_in(PUB, "feed") - {site.special_urls()["not_found"]},
                 "good_article": good_article,
-                "enc_urls": enc_urls,
                 "base": base,
             }
     finally:
@@ -200,18 +154,18 @@ def test_broken_documents_leave_the_real_feed_crawled(crawled: dict) -> None:
     "document", ["invalid.xml", "html-as-feed.xml", "empty.xml", "empty-sitemap.xml"]
 )
 def test_an_unreadable_document_adds_nothing(crawled: dict, document: str) -> None:
-    assert not [u for u, (_, _, d) in crawled["stored"].items() if f"/bad/{document}" in d]
+    assert not [u for u, d in crawled["stored"].items() if f"/bad/{document}" in d]
 
 
 def test_billion_laughs_is_never_expanded(crawled: dict) -> None:
-    for url, (_, _, discovery) in crawled["stored"].items():
+    for url, discovery in crawled["stored"].items():
         assert "lollollol" not in url and "lollollol" not in discovery
     assert not [h for h in crawled["hits"] if "/laughs/" in h.path]
 
 
 def test_xxe_is_never_read_or_fetched(crawled: dict) -> None:
     assert not [h for h in crawled["hits"] if "xxe-canary" in h.path]
-    for _, (_, _, discovery) in crawled["stored"].items():
+    for discovery in crawled["stored"].values():
         assert "root:" not in discovery
     # The feed's good link is still followed.
     assert crawled["good_article"] in crawled["stored"]
@@ -234,24 +188,3 @@ def test_unusable_links_are_skipped_without_breaking_the_crawl(crawled: dict) ->
         assert url.startswith(crawled["base"] + "/")
     assert not [u for u in crawled["stored"] if "%zz" in u or "xxxxxxxxxx" in u]
 
-
-@pytest.mark.parametrize("name", list(ENCODINGS))
-def test_pages_in_odd_encodings_are_stored_byte_for_byte(crawled: dict, name: str) -> None:
-    body, sha, _ = crawled["stored"][crawled["enc_urls"][name]]
-    assert body == ENCODINGS[name][0]
-    assert hashlib.sha256(body).digest() == sha
-
-
-@pytest.mark.parametrize(
-    "name",
-    list(ENCODINGS),
-)
-def test_pages_in_odd_encodings_give_the_right_text(name: str) -> None:
-    body, content_type, title = ENCODINGS[name]
-    try:
-        article = extract_article(
-            body, "http://127.0.0.1/enc/", hints={"content_type": content_type}
-        )
-    except NotAnArticle as exc:
-        pytest.fail(f"{name}: {exc}")
-    assert article.title == title

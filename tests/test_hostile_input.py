@@ -142,16 +142,24 @@ def test_a_hostile_source_name_is_refused(tmp_path: Path) -> None:
         "postgresql://newsdesk:s3cr3t-pw@db.internal:5432/newsdesk",
         "host=db.internal user=newsdesk password=s3cr3t-pw dbname=newsdesk",
         "connection to postgresql://u:s3cr3t-pw@h/db failed: timeout",
+        "host=db.internal password='it\\'s s3cr3t-pw' dbname=newsdesk",  # an escaped quote
     ],
 )
 def test_redact_hides_the_password(dsn: str) -> None:
     assert "s3cr3t-pw" not in redact(dsn)
 
 
-def test_dsn_password_never_in_cli_output(tmp_path: Path) -> None:
-    env = os.environ | {
-        "NEWSDESK_DATABASE_URL": "postgresql://newsdesk:s3cr3t-pw@127.0.0.1:1/nd?connect_timeout=2"
-    }
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://newsdesk:s3cr3t-pw@127.0.0.1:1/nd?connect_timeout=2",  # unreachable
+        # Malformed: libpq quotes the whole URL in its error.
+        "postgresql://newsdesk:s3cr3t-pw@[::1/nd",
+        "host=127.0.0.1 port=1 password=s3cr3t-pw dbname",
+    ],
+)
+def test_dsn_password_never_in_cli_output(tmp_path: Path, dsn: str) -> None:
+    env = os.environ | {"NEWSDESK_DATABASE_URL": dsn}
     for args in (["db", "status"], ["report", "--out", str(tmp_path / "r.html")], ["process"]):
         result = subprocess.run(
             [sys.executable, "-m", "pipeline.cli", *args],

@@ -20,7 +20,7 @@ import psycopg
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.exceptions import CloseSpider, IgnoreRequest, UsageError
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -359,7 +359,8 @@ class NewsSpider(scrapy.Spider):
                 seen.update((url, fetched) for url, fetched in await cursor.fetchall())
         except psycopg.Error as exc:
             self._db_failed(exc)
-            raise
+            # Logged on one line above; CloseSpider ends the callback without a traceback.
+            raise CloseSpider("db_error") from exc
         return seen
 
     # --- article pages ---------------------------------------------------------------------
@@ -425,8 +426,7 @@ class NewsSpider(scrapy.Spider):
     # --- database -------------------------------------------------------------------------
 
     def _db_failed(self, exc: BaseException) -> None:
-        text = str(exc).strip()
-        line = redact(text.splitlines()[0] if text else type(exc).__name__)
+        line = _first_line(exc)
         if self.crawler.stats.get_value(DB_ERROR_STAT):
             return
         self.crawler.stats.set_value(DB_ERROR_STAT, line)
@@ -445,9 +445,16 @@ class NewsSpider(scrapy.Spider):
                 )
         except psycopg.Error as exc:
             # The state only saves requests next time; losing it costs a full refetch, no data.
-            logger.warning("[%s] cannot save discovery state: %s", self.source.name, exc)
+            logger.warning(
+                "[%s] cannot save discovery state: %s", self.source.name, _first_line(exc)
+            )
         finally:
             await self._db.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return redact(text.splitlines()[0] if text else type(exc).__name__)
 
 
 def _failure_line(failure: Failure) -> str:

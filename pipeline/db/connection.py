@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import psycopg
 
@@ -29,19 +30,45 @@ def database_url(*, start_embedded: bool = True) -> str:
         ) from exc
 
 
-def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
-    """Open a connection; an unreachable server is a one-line `NewsdeskError`."""
+def connect(
+    url: str | None = None, *, autocommit: bool = False, wait: float = 0
+) -> psycopg.Connection:
+    """Open a connection; an unreachable server is a one-line `NewsdeskError`.
+
+    `wait` > 0 keeps trying for that many seconds (backing off up to 2 s between tries), for a
+    server that is restarting. psycopg retries only inside its pool, and one connection does
+    not need a pool.
+    """
     url = url or database_url()
-    try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        raise NewsdeskError(
-            f"cannot connect to the database {redact(url)}: {_first_line(exc)}"
-        ) from None
+    deadline = time.monotonic() + wait
+    pause = 0.1
+    while True:
+        try:
+            return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+        except psycopg.ProgrammingError as exc:  # libpq could not parse it; may quote it
+            raise NewsdeskError(
+                f"the database URL {redact(url)} is malformed: {_first_line(exc, url)}"
+            ) from None
+        except psycopg.OperationalError as exc:
+            if time.monotonic() + pause > deadline:
+                raise NewsdeskError(
+                    f"cannot connect to the database {redact(url)}: {_first_line(exc)}"
+                ) from None
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
+
+
+def lost_connection(exc: psycopg.OperationalError) -> str:
+    """The one line for a connection that failed mid-command (server restarted or gone)."""
+    return (
+        f"lost the database connection: {_first_line(exc)} "
+        "(the work committed so far is kept; rerun to finish)"
+    )
 
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]+@")
-_PASSWORD_IN_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+# A key=value password may be quoted, with \' and \\ escaped inside (libpq's conninfo syntax).
+_PASSWORD_IN_KV = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
@@ -50,6 +77,12 @@ def redact(text: str) -> str:
     return _PASSWORD_IN_KV.sub(r"\1***", text)
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, url: str | None = None) -> str:
+    """The error's first line, passwords hidden; a DSN it quotes whole is replaced by its
+    redacted form (libpq quotes a URL it cannot parse, and then `redact` may not find the
+    password in it)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return redact(lines[0] if lines else type(exc).__name__)
+    line = lines[0] if lines else type(exc).__name__
+    if url:
+        line = line.replace(url, redact(url))
+    return redact(line)

@@ -11,7 +11,8 @@ Kinds:
 - slow: wait `seconds` before answering at all
 - trickle: send the headers, then one byte every `seconds` (a download that never ends)
 - short: a body shorter than its Content-Length, then close
-- huge: a `size`-byte HTML page (streamed)
+- huge: a `size`-byte HTML page (streamed), with its Content-Length, or without it when
+  `announced` is False (the body then ends when the connection closes)
 - gzip_bomb / brotli_bomb: a small body that decompresses to `size` bytes of zeros
 - redirect: 302 to `location` (a loop when it points back)
 - content: `body` with `content_type`, `status` and `headers` as given (PDF, empty page, bad
@@ -49,6 +50,7 @@ class Fault:
     seconds: float = 0.0
     size: int = 0
     location: str = ""
+    announced: bool = True  # huge: send a Content-Length
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -111,7 +113,8 @@ def serve_fault(handler: _Handler, srv: PublisherServer, fault: Fault) -> int:
             body = _bomb(kind, fault.size)
             return _send(handler, 200, fault.content_type, body, {"Content-Encoding": encoding})
         if kind == "huge":
-            _head(handler, 200, fault.content_type, fault.size)
+            _head(handler, 200, fault.content_type, fault.size if fault.announced else None)
+            handler.close_connection = not fault.announced
             chunk = b"<p>" + b"x" * 1020 + b"</p>\n"
             sent = 0
             while sent < fault.size:
@@ -151,12 +154,13 @@ def _head(
     handler: _Handler,
     status: int,
     content_type: str,
-    length: int,
+    length: int | None,
     headers: dict[str, str] | None = None,
 ) -> None:
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(length))
+    if length is not None:
+        handler.send_header("Content-Length", str(length))
     for key, value in (headers or {}).items():
         handler.send_header(key, value)
     handler.end_headers()
