@@ -442,7 +442,7 @@ def _body(text: str, title: str | None) -> str:
         first, _, rest = body.partition("\n")
         if nz._key(first) == nz._key(title):
             body = rest
-    return body_rules.strip_edge_promos(body)
+    return body_rules.strip_edge_promos(body_rules.drop_placeholder_lines(body))
 
 
 def _language(page: PageMetadata, source: Source | None, body: str) -> str | None:

@@ -87,3 +87,22 @@ def test_extract_article_drops_a_newsletter_box_at_the_end_of_the_article() -> N
     html = page(paragraphs=PARAGRAPHS).replace("</article>", f"{box}</article>")
     art = extract_article(html, "https://example.com/a", fetched_at=FETCHED)
     assert art.body == STORY
+
+
+# --- placeholder lines ----------------------------------------------------------------------
+
+def test_placeholder_lines_are_dropped_anywhere() -> None:
+    text = "\n".join([
+        PARAGRAPHS[0],
+        "Externer Inhalt nicht verfügbar",
+        "Deine Privatsphäre-Einstellungen verhindern das Laden und Anzeigen aller externen "
+        "Inhalte.",
+        PARAGRAPHS[1],
+        "Lorem ipsum dolor sit amet, consectetur adipiscing elit.",
+        "By entering your email address you agree to our Terms of Use and Privacy Policy.",
+        *PARAGRAPHS[2:],
+    ])
+    assert body_rules.drop_placeholder_lines(text) == STORY
+    # The same words inside the story's own sentences stay.
+    story = "Users say that by entering your email address on the form you agree to nothing."
+    assert body_rules.drop_placeholder_lines(story) == story
