@@ -44,6 +44,7 @@ from lxml import etree
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from pipeline import body as body_rules
 from pipeline import boilerplate as bp
 from pipeline import normalise as nz
 from pipeline import overrides as ov
@@ -53,7 +54,7 @@ from pipeline.config import Source
 from pipeline.errors import NewsdeskError
 from pipeline.metadata import PageMetadata, harvest, ld_strings
 
-EXTRACTOR_VERSION = f"1.1.0+trafilatura{version('trafilatura')}"
+EXTRACTOR_VERSION = f"1.2.0+trafilatura{version('trafilatura')}"
 
 MIN_WORDS = 20  # fewer words than this is a stub, a teaser or an error page, not an article
 
@@ -177,15 +178,14 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     site_names = _site_names(page, url, source)
     _drop_consent_banners(tree)
 
-    doc = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        date_extraction_params={**_DATE_PARAMS, "max_date": _max_date(fetched_at)},
-    )
+    doc = _trafilatura(tree, url, fetched_at)
     if hints.get("override_body"):
         if doc is None:
             doc = _NoDoc(text=hints["override_body"])
         else:
             doc.text = hints["override_body"]
+    elif doc is not None:
+        doc.text = body_rules.prefer_article_body(doc.text or "", _article_body(page))
     if doc is None or not (doc.text or "").strip():
         raise NotAnArticle(f"{url}: no article text found on the page")
 
@@ -239,6 +239,27 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
                 # dedupe's explicit original signals (cross-site canonical, credit, wire byline)
                 **provenance.signals(tree, page, url, authors)},
     )
+
+
+def _trafilatura(tree: etree._Element, url: str, fetched_at: datetime | None) -> Any:
+    """trafilatura's extraction; when its balanced mode finds no body (or a stub), once more
+    favouring recall: some layouts (product roundups, page builders) only yield to that mode,
+    and a page that yields nothing either way costs the retry only."""
+    options = {"url": url, "with_metadata": True, "include_comments": False,
+               "include_tables": True,
+               "date_extraction_params": {**_DATE_PARAMS, "max_date": _max_date(fetched_at)}}
+    doc = trafilatura.bare_extraction(tree, **options)
+    if doc is None or nz.word_count(doc.text or "") < MIN_WORDS:
+        retry = trafilatura.bare_extraction(tree, favor_recall=True, **options)
+        if retry is not None and (doc is None or nz.word_count(retry.text or "")
+                                  > nz.word_count(doc.text or "")):
+            return retry
+    return doc
+
+
+def _article_body(page: PageMetadata) -> str | None:
+    found = "\n".join(ld_strings(page.ld("articleBody")))
+    return body_rules.article_body_text(found) if found else None
 
 
 # Substrings whose absence from the markup means no paywall box (plain `in`: a case-blind regex
@@ -345,7 +366,7 @@ def _body(text: str, title: str | None) -> str:
         first, _, rest = body.partition("\n")
         if nz._key(first) == nz._key(title):
             body = rest
-    return body
+    return body_rules.strip_edge_promos(body_rules.drop_placeholder_lines(body))
 
 
 def _language(page: PageMetadata, source: Source | None, body: str) -> str | None:

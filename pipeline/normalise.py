@@ -438,7 +438,8 @@ _BOILERPLATE_LINE = re.compile(
     r"sign up for .{0,80}newsletter.{0,40}|subscribe(?: now| today)?|"
     r"follow us on .{0,40}|image:? .{0,0}|getty images|photo:? getty images|"
     r"loading\.{0,3}|(?:\d+ )?comments?|print|email|e-mail|tweet|facebook|twitter|whatsapp|"
-    r"linkedin|pinterest|reddit|copy link|copied!?)$",
+    r"linkedin|pinterest|reddit|copy link|copied!?|"
+    r"\d+\s*min(?:ute)?s?\.?\s*read|reading time:?\s*\d+\s*min(?:ute)?s?)$",
     re.IGNORECASE,
 )
 

@@ -90,7 +90,7 @@ def test_plausible_date_bounds() -> None:
 
 def test_clean_body_drops_boilerplate_and_folds_whitespace() -> None:
     text = "First   paragraph\u00a0here.\n\n  Advertisement \nShare this article\nSecond one.\n" \
-           "Second one.\nRead more\n"
+           "Second one.\nRead more\n6 min read\nReading time: 4 minutes\n"
     assert nz.clean_body(text) == "First paragraph here.\nSecond one."
 
 
