@@ -88,7 +88,7 @@ def test_recurring_lines_are_learned_stored_and_removed(db_url, crawled):
     # What was learned (and so removed) is inspectable from the CLI.
     shown = newsdesk("sources", "boilerplate", "dailyplanet", env={"COLUMNS": "200"})
     assert shown.returncode == 0, shown.stderr
-    assert NEWSLETTER in shown.stdout and COPYRIGHT in shown.stdout
+    assert MASTHEAD in shown.stdout and ADDRESS in shown.stdout
     assert "2 learned boilerplate lines" in shown.stdout
     unknown = newsdesk("sources", "boilerplate", "nosuchsource")
     assert unknown.returncode != 0 and "nosuchsource" in unknown.stderr
