@@ -55,7 +55,7 @@ from pipeline.config import Source
 from pipeline.errors import NewsdeskError
 from pipeline.metadata import PageMetadata, harvest, ld_strings
 
-EXTRACTOR_VERSION = f"1.1.0+trafilatura{version('trafilatura')}"
+EXTRACTOR_VERSION = f"1.2.0+trafilatura{version('trafilatura')}"
 
 MIN_WORDS = 20  # fewer words than this is a stub, a teaser or an error page, not an article
 
