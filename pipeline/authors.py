@@ -168,10 +168,9 @@ def by_line(tree: etree._Element, clean: Clean) -> list[str]:
             el = el.getparent()
         if mark is None or len(text) > 160:
             continue
-        line = text[mark.start():]
-        first = next((c for c in line[mark.end() - mark.start():] if c.isalpha()), "")
-        if first.isupper() and clean([line]):
-            return [line]
+        first = next((c for c in text[mark.end():] if c.isalpha()), "")
+        if first.isupper() and clean([text[mark.start():]]):
+            return [text[mark.start():]]
     return []
 
 
