@@ -44,6 +44,7 @@ from lxml import etree
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from pipeline import authors as author_steps
 from pipeline import body as body_rules
 from pipeline import boilerplate as bp
 from pipeline import normalise as nz
@@ -212,7 +213,7 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     if modified and published and modified < published:
         modified = None
 
-    authors = _authors(page, doc, tree, hints, site_names)
+    authors = author_steps.reconcile(page, doc, tree, hints, site_names)
     return Article(
         url=url,
         canonical_url=_canonical(page, url),
@@ -497,66 +498,6 @@ def _modified(page: PageMetadata, tz: str | None, fetched_at: datetime | None) -
         if nz.plausible_date(parsed, fetched_at):
             return parsed
     return None
-
-
-# Byline-like elements: rel=author, or a class naming an author, byline or signature. Matched
-# over a lazy walk that stops at the first usable one (an XPath translating every element's
-# class cost 8 ms a page).
-_AUTHOR_CLASS = re.compile(r"author|byline|auteur|signature|autor")
-_NOT_BYLINE_TAGS = frozenset({"script", "style", "meta", "link", "img", "body", "article"})
-
-
-def _byline_authors(tree: etree._Element) -> list[str]:
-    """The text of the first short byline-like element ("Par A et B"), for clean_authors."""
-    seen = 0
-    for el in tree.iter(tag=etree.Element):
-        if el.get("rel") != "author" and not _AUTHOR_CLASS.search((el.get("class") or "").lower()):
-            continue
-        seen += 1
-        if seen > 20:
-            break
-        if el.tag in _NOT_BYLINE_TAGS:
-            continue
-        # Pieces joined with spaces: "<a>Jane Doe</a><time>Dec 14</time>" is two things.
-        text = " ".join(" ".join(el.itertext()).split())
-        if 2 < len(text) <= 120:
-            return [text]
-    return []
-
-
-def _authors(page: PageMetadata, doc: Any, tree: etree._Element, hints: dict,
-             site_names: list[str]) -> list[str]:
-    """The first source whose names survive cleaning: a JSON-LD author that is only the site's
-    name, a meta author that is an e-mail, a profile URL or a login handle falls through to the
-    next. When no source names anyone else, the site itself is the author ("Reuters" on
-    reuters.com, a personal blog named after its author): the first declared such name is kept,
-    as is a lone handle."""
-    ld = page.jsonld
-    if hints.get("override_authors"):
-        names = nz.clean_authors(hints["override_authors"], site_names)
-        if names:
-            return names
-    structured = (
-        lambda: ld_strings(ld.get("author"), "name") or ld_strings(ld.get("creator"), "name"),
-        lambda: page.all("article:author"),
-        lambda: page.all("author", "sailthru.author", "parsely-author", "byl")
-        + [nz.surname_first(v) for v in page.all("dc.creator", "dcterms.creator",
-                                                   "citation_author")],
-        lambda: page.itemprops.get("author", []),
-        lambda: [a for a in (doc.author or "").split(";") if a.strip()],
-    )
-    fallback: list[str] = []
-    for step, candidate in enumerate((*structured, lambda: _byline_authors(tree),
-                                      lambda: hints.get("authors") or [])):
-        raw = candidate()
-        if not raw:
-            continue
-        names = nz.clean_authors(raw, site_names)
-        if names and not all(nz.is_handle(n) for n in names):
-            return names
-        if not fallback and step < len(structured):
-            fallback = names or nz.clean_authors(raw)
-    return fallback
 
 
 def _byline_dates(tree: etree._Element, tz: str | None, languages: list[str] | None,
