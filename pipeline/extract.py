@@ -15,6 +15,11 @@ after the fetch time plus a small skew):
 6. discovery hints (a feed item's or sitemap's date)
 7. htmldate's extensive search over the page text (dates only)
 
+For the published date, the date shown in the lines around the headline
+(`pipeline.shown_dates`) comes before trafilatura's guess, and replaces a declared date (1-3)
+when there is a reason to doubt that one (`_shown_wins`); a trafilatura date that is the page's
+declared modification day is kept for the end.
+
 Hints come before htmldate's extensive search on purpose: a feed or sitemap date is declared by
 the publisher, while the extensive search picks any date the text mentions and costs a third of
 the whole extraction on the pages that reach it.
@@ -28,14 +33,13 @@ from __future__ import annotations
 import gzip
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
-import dateparser.search
 import htmldate
 import htmldate.extractors as htmldate_extractors
 import trafilatura
@@ -50,6 +54,7 @@ from pipeline import boilerplate as bp
 from pipeline import normalise as nz
 from pipeline import overrides as ov
 from pipeline import provenance, titles
+from pipeline import shown_dates as sd
 from pipeline.article import Article
 from pipeline.config import Source
 from pipeline.errors import NewsdeskError
@@ -101,19 +106,6 @@ def _byline_elements(tree: etree._Element, limit: int = 30):
                 return
             if el.tag not in _SKIP_BYLINE_TAGS:
                 yield el
-
-
-# Words that label a byline date; stripped before parsing ("Publié le", "Veröffentlicht am").
-_DATE_LABEL = re.compile(
-    r"^(?:\W|published|publication|posted|first published|updated|mis en ligne|"
-    r"publié|publiée|veröffentlicht|erschienen|stand|publicado|publicada|pubblicato|"
-    r"gepubliceerd|opublikowano|publicerad|on|le|am|el|il|op|em|at|:|,)+\s*",
-    re.IGNORECASE,
-)
-_UPDATED_MARK = re.compile(
-    r"\b(?:updated|last updated|modified|mis à jour|modifié|actualisé|aktualisiert|"
-    r"actualizado|aggiornato|bijgewerkt)\b", re.IGNORECASE)
-_HAS_DIGIT_YEAR = re.compile(r"\b(?:19[9]\d|20\d\d)\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
 
 
 # --- paywall markers ------------------------------------------------------------------------
@@ -207,7 +199,8 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     # The page's language, then the source's (a byline may keep the site's language).
     languages = list(dict.fromkeys(x for x in (language, source.language if source else None)
                                    if x)) or None
-    published_local, date_source = _published(page, doc, tree, tz, languages, fetched_at, hints)
+    published_local, date_source = _published(page, doc, tree, url, tz, languages,
+                                                fetched_at, hints)
     published = nz.to_utc(published_local) if published_local else None
     modified = _modified(page, tz, fetched_at)
     if modified and published and modified < published:
@@ -412,18 +405,25 @@ def guess_language(text: str) -> str | None:
     return None
 
 
-def _published(page: PageMetadata, doc: Any, tree: etree._Element, tz: str | None,
+def _published(page: PageMetadata, doc: Any, tree: etree._Element, url: str, tz: str | None,
                languages: list[str] | None, fetched_at: datetime | None,
                hints: dict) -> tuple[datetime | None, str | None]:
+    url_day = sd.url_date(url)
+    shown = [d for d in sd.headline_dates(tree, tz, languages, url_day)
+             if nz.plausible_date(d.value, fetched_at)]
+    shown_published = next((d.value for d in shown if not d.updated), None)
+    shown_updated = next((d.value for d in shown if d.updated), None)
+    modified = _declared_modified(page, tz, fetched_at)
+    is_news = page.is_news_article
     steps = [
         ("override", lambda: [hints["override_date"]] if hints.get("override_date") else []),
         ("json-ld", lambda: ld_strings(page.ld("datePublished"))
          + ld_strings(page.ld("dateCreated"))),
         ("opengraph", lambda: page.all(*_OG_PUBLISHED)),
         ("meta", lambda: page.all(*_META_PUBLISHED) + page.itemprops.get("datePublished", [])),
+        ("byline", lambda: [shown_published] if shown_published else []),
         ("trafilatura", lambda: [doc.date] if doc.date else []),
         ("byline", lambda: byline()),
-        ("byline", lambda: _dates_near_headline(tree, tz, languages)),
     ]
     found: list[list[datetime]] = []
 
@@ -436,11 +436,18 @@ def _published(page: PageMetadata, doc: Any, tree: etree._Element, tz: str | Non
     doubtful_ld = _doubtful_jsonld_dates(page, tz, languages)
     for label, values in steps:
         for value in values():
-            parsed = (_parse_byline(value, tz, languages) if label == "override"
+            parsed = (sd.parse_shown(value, tz, languages) if label == "override"
                       else nz.parse_date_local(value, tz, languages))
             if not nz.plausible_date(parsed, fetched_at):
                 continue
             if label == "json-ld" and doubtful_ld:
+                weak = weak if weak[0] else (parsed, label)
+                continue
+            if label in ("json-ld", "opengraph", "meta") and shown_published is not None \
+                    and _shown_wins(shown_published, parsed, page, modified, url_day, is_news,
+                                    tz, languages):
+                return shown_published, "byline"
+            if label == "trafilatura" and parsed.date() in {m.date() for m in modified}:
                 weak = weak if weak[0] else (parsed, label)
                 continue
             if label in ("trafilatura", "htmldate", "byline") and (parsed.month,
@@ -460,6 +467,8 @@ def _published(page: PageMetadata, doc: Any, tree: etree._Element, tz: str | Non
     if nz.plausible_date(parsed, fetched_at):
         via = hints.get("via") if hints.get("via") in ("feed", "sitemap") else "feed"
         return parsed, via
+    if shown_updated is not None:  # the page shows no other date than its last update
+        return shown_updated, "byline"
     # Last, htmldate's extensive search: any date in the page's text (slow, and the most likely
     # to pick a date the article merely mentions, hence after what the publisher declared).
     for value in _htmldate(tree, fetched_at, languages):
@@ -467,6 +476,34 @@ def _published(page: PageMetadata, doc: Any, tree: etree._Element, tz: str | Non
         if nz.plausible_date(parsed, fetched_at) and (parsed.month, parsed.day) != (1, 1):
             return parsed, "htmldate"
     return weak
+
+
+def _shown_wins(shown: datetime, declared: datetime, page: PageMetadata,
+                modified: list[datetime], url_day: date | None, is_news: bool,
+                tz: str | None, languages: list[str] | None) -> bool:
+    """Whether the date the page shows under its headline replaces its declared publication
+    date, which the CMS often fills from another clock. Only with a reason to doubt the
+    declared one: the URL's date sides with the shown day (a UTC timestamp past midnight);
+    the declared "published" is also the declared "modified" time (one timestamp copied into
+    both, perhaps with another offset), or later than it; another declared publication date
+    says the shown day; or, off news pages, the shown day is the declared modification day
+    (a template printing the last edit as the page's date)."""
+    gap = abs((shown.date() - declared.date()).days)
+    if gap == 0:
+        return False
+    if url_day is not None:
+        return shown.date() == url_day != declared.date()
+    if any(declared >= m or declared.replace(tzinfo=None) == m.replace(tzinfo=None)
+           for m in modified):
+        return True
+    if gap == 1:
+        return False  # the same instant seen from two zones, most likely
+    others = (ld_strings(page.ld("datePublished")) + page.all(*_OG_PUBLISHED)
+              + page.all(*_META_PUBLISHED) + page.itemprops.get("datePublished", []))
+    if any((p := nz.parse_date_local(v, tz, languages)) and p.date() == shown.date()
+           for v in others):
+        return True
+    return not is_news and shown.date() in {m.date() for m in modified}
 
 
 _ISO_LIKE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
@@ -491,13 +528,18 @@ def _doubtful_jsonld_dates(page: PageMetadata, tz: str | None,
     return pub == mod and not _ISO_LIKE.match(published[0])
 
 
+def _declared_modified(page: PageMetadata, tz: str | None,
+                       fetched_at: datetime | None) -> list[datetime]:
+    """The page's declared modification dates (in their own offsets), plausible ones only."""
+    values = (ld_strings(page.ld("dateModified")) + page.all(*_OG_MODIFIED)
+              + page.all(*_META_MODIFIED) + page.itemprops.get("dateModified", []))
+    return [parsed for parsed in (nz.parse_date_local(v, tz) for v in values)
+            if nz.plausible_date(parsed, fetched_at)]
+
+
 def _modified(page: PageMetadata, tz: str | None, fetched_at: datetime | None) -> datetime | None:
-    for value in (ld_strings(page.ld("dateModified")) + page.all(*_OG_MODIFIED)
-                  + page.all(*_META_MODIFIED) + page.itemprops.get("dateModified", [])):
-        parsed = nz.parse_date(value, tz)
-        if nz.plausible_date(parsed, fetched_at):
-            return parsed
-    return None
+    declared = _declared_modified(page, tz, fetched_at)
+    return nz.to_utc(declared[0]) if declared else None
 
 
 def _byline_dates(tree: etree._Element, tz: str | None, languages: list[str] | None,
@@ -513,67 +555,22 @@ def _byline_dates(tree: etree._Element, tz: str | None, languages: list[str] | N
         for raw in (attr, text):
             if not raw or len(raw) > 160:
                 continue
-            if not _HAS_DIGIT_YEAR.search(raw):
-                wording = _DATE_LABEL.sub("", _UPDATED_MARK.split(raw)[0] or raw)
+            if not sd.HAS_DIGIT_YEAR.search(raw):
+                wording = sd.DATE_LABEL.sub("", sd.UPDATED_MARK.split(raw)[0] or raw)
                 relative = (nz.parse_relative(wording, fetched_at, tz, languages)
                             if fetched_at and raw is text else None)
                 if relative:
                     found.append(relative)
                     break
                 continue
-            raw = _UPDATED_MARK.split(raw)[0] or raw  # "Published X, updated Y" -> X
-            parsed = _parse_byline(raw, tz, languages)
+            raw = sd.UPDATED_MARK.split(raw)[0] or raw  # "Published X, updated Y" -> X
+            parsed = sd.parse_shown(raw, tz, languages)
             if parsed:
                 found.append(parsed)
                 break
         if len(found) >= 3:
             break
     return found
-
-
-_NEAR_HEADLINE = etree.XPath(
-    "(//h1)[1]/following::text()[normalize-space()][position() <= 40]")
-_LOOKS_LIKE_DATE = re.compile(
-    r"\d{1,2}[./-]\s?\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|[^\W\d_]{3,}\.?,?\s+\d{1,2}|"
-    r"\d{1,2}\.?\s+[^\W\d_]{3,}|\d{1,2}-[^\W\d_]{3,}-\d{4}")
-
-
-def _dates_near_headline(tree: etree._Element, tz: str | None,
-                         languages: list[str] | None) -> list[datetime]:
-    """A date written in the few short lines right after the headline, where bylines sit
-    ("EcoCult Staff · Sep 25, 2024") when the markup gives them no telling class. Story text
-    further down is never read: a date it mentions is not the publication date."""
-    read = 0
-    for node in _NEAR_HEADLINE(tree):
-        parent = node.getparent()
-        if parent is not None and parent.tag in ("script", "style", "noscript"):
-            continue
-        text = " ".join(str(node).split())
-        read += len(text)
-        if read > 1500:
-            break
-        if len(text) > 160:
-            break  # the story's first paragraph: stop before it
-        if _HAS_DIGIT_YEAR.search(text) and _LOOKS_LIKE_DATE.search(text):
-            parsed = _parse_byline(text, tz, languages)
-            if parsed:
-                return [parsed]
-    return []
-
-
-def _parse_byline(raw: str, tz: str | None, languages: list[str] | None) -> datetime | None:
-    stripped = _DATE_LABEL.sub("", raw).strip()
-    parsed = nz.parse_date_local(stripped, tz, languages)
-    if parsed:
-        return parsed
-    settings = {"REQUIRE_PARTS": ["day", "month", "year"], "RETURN_AS_TIMEZONE_AWARE": False,
-                "PARSERS": ["timestamp", "custom-formats", "absolute-time"]}
-    try:
-        hits = dateparser.search.search_dates(raw, languages=languages or ["en"],
-                                              settings=settings)
-    except (ValueError, TypeError, OverflowError, KeyError):
-        hits = None
-    return hits[0][1] if hits else None
 
 
 def _htmldate(tree: etree._Element, fetched_at: datetime | None,
@@ -687,3 +684,4 @@ def _looks_like_index(page: PageMetadata, tree: etree._Element, body: str) -> bo
     lines = body.splitlines()
     linked = sum(nz.word_count(line) for line in lines if line in anchors)
     return linked > 0.6 * max(1, nz.word_count(body))
+

@@ -41,6 +41,10 @@ _XP_TITLE = etree.XPath("(//head/title | //title)[1]")
 _XP_H1 = etree.XPath("//h1")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# schema.org's news article family: a page typed so is a news story, not a blog post or guide.
+NEWS_TYPES = frozenset({"NewsArticle", "ReportageNews", "AnalysisNewsArticle",
+                        "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle",
+                        "LiveBlogPosting"})
 
 
 @dataclass(slots=True)
@@ -56,6 +60,10 @@ class PageMetadata:
     html_lang: str | None = None
     title_tag: str | None = None
     h1s: list[str] = field(default_factory=list)
+
+    @property
+    def is_news_article(self) -> bool:
+        return not NEWS_TYPES.isdisjoint(self.jsonld_types)
 
     def first(self, *names: str) -> str | None:
         """The first non-empty `<meta>` value among `names` (name or property, any case)."""

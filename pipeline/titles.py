@@ -32,11 +32,6 @@ _PIPE_TAIL_WORDS = 5
 # taken as the headline: an <h1> that shares none is the site's or a section's banner.
 _H1_OVERLAP = 0.25
 
-_NEWS_TYPES = frozenset({"NewsArticle", "ReportageNews", "AnalysisNewsArticle",
-                         "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle",
-                         "LiveBlogPosting"})
-
-
 def strip_site_name(title: str, site_names: Sequence[str]) -> str:
     """Remove a leading or trailing segment of `title` that is the site's name.
 
@@ -155,7 +150,7 @@ def _visible_headline(page: PageMetadata, h1s: list[str | None],
     words or more, sharing words with the metadata titles (an <h1> that shares none is a banner:
     the site's name, "Our blog", a newsletter's name above the post's own <h1>).
     """
-    if set(page.jsonld_types) & _NEWS_TYPES or not 1 <= len(page.h1s) <= 2:
+    if page.is_news_article or not 1 <= len(page.h1s) <= 2:
         return None
     known = set().union(*(_words(m) for m in metadata if m))
     for h1 in h1s:

@@ -3,12 +3,15 @@ version" on every page of its site), relative bylines, and AMP identity."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+import pytest
 
 from pipeline import boilerplate
 from pipeline.config import Source
 from pipeline.extract import extract_article
-from tests.test_extract import FETCHED, PARAGRAPHS, page
+from pipeline.shown_dates import url_date
+from tests.test_extract import FETCHED, PARAGRAPHS, ld, page
 
 SEED_TEXT = [
     "On Monday, the regional assembly met in the capital to debate the new water tariffs that "
@@ -76,3 +79,122 @@ def test_amp_page_maps_to_its_canonical_page() -> None:
     bare = extract_article(page(), "https://ex.com/news/story-1/amp/?utm_source=x",
                            fetched_at=FETCHED)
     assert bare.canonical_url == "https://ex.com/news/story-1/"
+
+
+# --- the date the page shows under its headline -----------------------------------------------
+
+def local_day(html: str, url: str = "https://blog.example/guide/", **kwargs) -> tuple:
+    """The published day in the page's own offset, and the step that gave it."""
+    art = extract_article(html, url, fetched_at=FETCHED, **kwargs)
+    local = art.extras["published_local"]
+    return (local.date().isoformat() if local else None), art.date_source
+
+
+def blog_ld(published: str, modified: str, kind: str = "BlogPosting") -> str:
+    return ld({"@context": "https://schema.org", "@type": kind, "headline": "Budget guide",
+               "datePublished": published, "dateModified": modified})
+
+
+def test_date_written_above_the_headline() -> None:
+    html = page(h1=None, body_top='<h5 class="kicker">January 23, 2026</h5>'
+                                  "<h1>Council approves transport budget</h1>")
+    assert local_day(html) == ("2026-01-23", "byline")
+
+
+def test_shown_date_wins_over_trafilaturas_guess() -> None:
+    # A US page: the numeric date reads month first, whatever a generic guesser says.
+    top = '<p class="meta">By Jane Doe · 3/4/2026 · 5 min read</p>'
+    head = '<meta property="article:modified_time" content="2026-03-15T10:00:00Z">'
+    assert local_day(page(head, body_top=top)) == ("2026-03-04", "byline")
+
+
+def test_template_showing_its_last_edit_as_the_date() -> None:
+    # Off news pages, a byline date equal to the declared modification day is what the
+    # page presents as its date; the stale datePublished is an old database row.
+    top = '<div class="post-date">February 21, 2026</div>'
+    html = page(blog_ld("2019-08-11T10:00:00Z", "2026-02-21T18:51:10Z"), body_top=top)
+    assert local_day(html) == ("2026-02-21", "byline")
+    news = page(blog_ld("2019-08-11T10:00:00Z", "2026-02-21T18:51:10Z", "NewsArticle"),
+                body_top=top)
+    assert local_day(news) == ("2019-08-11", "json-ld")
+
+
+def test_labelled_update_is_not_the_publication_date() -> None:
+    for top in ('<p class="byline">By Jane Doe Updated: Feb 21, 2026</p>',
+                '<p>By Jane Doe</p><span>Last updated</span> <span>Feb 21, 2026</span>',
+                '<p>By Jane Doe <time class="updated">Feb 21, 2026</time></p>',
+                '<p class="meta">Akt.: 21. Februar 2026 - 21.18 Uhr</p>'):
+        html = page(blog_ld("2019-08-11T10:00:00Z", "2026-02-21T18:51:10Z"), body_top=top)
+        assert local_day(html) == ("2019-08-11", "json-ld"), top
+
+
+def test_published_and_updated_in_one_byline() -> None:
+    top = '<p class="entry-meta">March 2, 2026 Updated on: March 12, 2026</p>'
+    assert local_day(page(body_top=top)) == ("2026-03-02", "byline")
+
+
+def test_updated_only_byline_is_the_last_resort() -> None:
+    top = '<p class="entry-meta">Updated Feb 11, 2026</p>'
+    assert local_day(page(body_top=top)) == ("2026-02-11", "byline")
+
+
+def test_url_date_settles_a_utc_timestamp_past_midnight() -> None:
+    head = '<meta property="article:published_time" content="2025-12-19T03:05:00+00:00">'
+    top = '<p class="meta"><time>December 18, 2025</time></p>'
+    assert local_day(page(head, body_top=top), "https://blog.example/2025/12/18/post/") \
+        == ("2025-12-18", "byline")
+    # Without the URL's word, a day apart is the same instant seen from two zones.
+    assert local_day(page(head, body_top=top)) == ("2025-12-19", "opengraph")
+
+
+def test_day_month_order_settled_by_the_url() -> None:
+    top = '<span class="post-time">03/10/2023</span>'
+    assert local_day(page(body_top=top), "https://wine.example/blog/2023/october/03/types") \
+        == ("2023-10-03", "byline")
+
+
+def test_publication_copied_from_modification_is_doubtful() -> None:
+    # One timestamp in both fields (a re-save, a migration): the shown day is the real one.
+    top = '<p class="meta">Insights from Liza Burke May 14, 2025</p>'
+    html = page(blog_ld("2025-11-20T16:02:46Z", "2025-11-20T16:02:46Z"), body_top=top)
+    assert local_day(html) == ("2025-05-14", "byline")
+
+
+def test_shown_date_backed_by_another_declared_date() -> None:
+    head = (blog_ld("2024-08-29T10:00:00Z", "2025-12-15T12:15:15-08:00", "Article")
+            + '<meta name="pubdate" content="November 25, 2025">')
+    top = '<span class="posted-on">Nov 25, 2025 5:00 am PST</span>'
+    assert local_day(page(head, body_top=top)) == ("2025-11-25", "byline")
+
+
+def test_declared_modification_is_not_taken_as_publication() -> None:
+    head = '<meta property="og:updated_time" content="2026-03-15T10:00:00+00:00">'
+    hints = {"published": "2026-01-03T08:00:00Z", "via": "sitemap"}
+    assert local_day(page(head), hints=hints) == ("2026-01-03", "sitemap")
+
+
+def test_caption_and_print_edition_dates_are_not_the_publication() -> None:
+    head = '<meta property="article:published_time" content="2024-04-25T19:30:04+02:00">'
+    top = ('<figure><img src="a.jpg"><div class="caption">Soldiers in Kundus, 6.12.2010</div>'
+           '</figure><p class="issue">Ausgabe vom 26.04.2024</p>')
+    assert local_day(page(head, body_top=top, lang="en")) == ("2024-04-25", "opengraph")
+
+
+def test_date_in_the_first_paragraph_is_story_text() -> None:
+    paragraphs = ["The end of the tax season for most people is April 15, 2026, and the office "
+                  "expects a rush of late returns in the final week, as every year.",
+                  *PARAGRAPHS]
+    html = page(paragraphs=paragraphs)
+    assert local_day(html)[0] != "2026-04-15"
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://ex.com/2023/05/17/title/", date(2023, 5, 17)),
+    ("https://ex.com/blog/2023/october/03/title", date(2023, 10, 3)),
+    ("https://ex.com/world/20241203-OYT1T50218/", date(2024, 12, 3)),
+    ("https://ex.com/2023/05/title/", None),  # no day: not a date
+    ("https://ex.com/2023/13/40/title/", None),
+    ("https://ex.com/article/582896/best.html", None),
+])
+def test_url_date(url: str, expected: date | None) -> None:
+    assert url_date(url) == expected
