@@ -31,6 +31,7 @@ from pipeline.article import Article
 from pipeline.errors import NewsdeskError
 from pipeline.normalise import registered_domain
 from pipeline.provenance import WIRES, source_key
+from pipeline.store import Written
 
 LOCK_KEY = 0x6E65777364757065  # "newsdupe": the same in every process that dedupes
 
@@ -120,7 +121,7 @@ UPDATE articles AS a
 def dedupe_loaded(
     conn: psycopg.Connection,
     items: Sequence[tuple[int, Article]],
-    written: dict[int, bool],
+    written: dict[int, Written],
     config: DedupeConfig | None = None,
 ) -> DedupeStats:
     """Dedupe what `load_articles` just wrote, in the caller's transaction.
@@ -131,12 +132,8 @@ def dedupe_loaded(
     if not written:
         return DedupeStats()
     lock(conn)
-    rows = conn.execute(
-        "SELECT id, raw_page_id FROM articles WHERE raw_page_id = ANY(%s)", [list(written)]
-    ).fetchall()
-    article_of = {page_id: id_ for id_, page_id in rows}
-    extras = {page_id: article.extras for page_id, article in items if page_id in article_of}
-    ids = [article_of[p] for p in extras]
+    extras = {page_id: article.extras for page_id, article in items if page_id in written}
+    ids = [written[p].article_id for p in extras]
     conn.execute(_SET_PROVENANCE, [
         ids,
         [extras[p].get("provenance") for p in extras],
