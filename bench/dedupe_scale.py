@@ -1,8 +1,8 @@
 """Dedupe cost as the corpus grows: time to dedupe one more batch at 10k, 100k, 1M articles.
 
-The index is filled in SQL with filler articles and random band keys (24 LSH bands + 3 opening
-keys per article, as the defaults write): random keys are what distinct articles give the
-(band, hash) index, and filling by SQL keeps 1M affordable. Then real batches (200 articles
+The index is filled in SQL with filler articles and random keys (24 LSH bands + 3 opening keys
+per article, as the defaults write): random keys are what distinct articles give the
+index, and filling by SQL keeps 1M affordable. Then real batches (200 articles
 from the labelled evaluation set: originals and copies) go through the real load + dedupe path;
 the median batch time and the index size per article are reported at each size.
 
@@ -29,11 +29,10 @@ SELECT 'https://filler.example/' || g, 'https://filler.example/' || g, 'citypost
        'filler article ' || g, 3, md5(g::text), now(), 'bench'
   FROM generate_series(%s::bigint, %s::bigint) g
 """
-_FILL_BANDS = """
-INSERT INTO article_bands (band, hash, article_id)
-SELECT CASE WHEN b < %(bands)s::int THEN b ELSE %(bands)s::int END,
-       ((random() - 0.5) * 1.8e19)::bigint, a.id
-  FROM articles a CROSS JOIN generate_series(0, %(keys)s::int - 1) b
+_FILL_KEYS = """
+INSERT INTO article_bands (key, article_id)
+SELECT ((random() - 0.5) * 1.8e19)::bigint, a.id
+  FROM articles a CROSS JOIN generate_series(1, %(keys)s::int) b
  WHERE a.id > %(after)s AND a.extractor_version = 'bench'
 """
 
@@ -59,7 +58,7 @@ def main() -> int:
             with conn.transaction():
                 after = conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
                 conn.execute(_FILL_ARTICLES, [filled + 1, size])
-                conn.execute(_FILL_BANDS, {"bands": config.bands, "keys": keys, "after": after})
+                conn.execute(_FILL_KEYS, {"keys": keys, "after": after})
             conn.execute("ANALYZE articles")
             conn.execute("ANALYZE article_bands")
             conn.commit()
