@@ -4,7 +4,7 @@ Levels (docs/dedupe.md has the reasoning and the measured figures):
 
 1. URL: one article per canonical URL (the loader's upsert).
 2. Exact: the same normalised body (`content_hash`) under another URL.
-3. Near: MinHash over word shingles, LSH bands in the indexed `article_bands` table; candidates
+3. Near: MinHash over word shingles, LSH band keys in the indexed `article_bands` table; candidates
    come from one indexed query per batch and are confirmed on the exact shingle sets.
 
 Confirmed pairs go to `duplicate_pairs`; connected articles share a story (`articles.story_id`).
@@ -31,6 +31,7 @@ from pipeline.article import Article
 from pipeline.errors import NewsdeskError
 from pipeline.normalise import registered_domain
 from pipeline.provenance import WIRES, source_key
+from pipeline.store import Written
 
 LOCK_KEY = 0x6E65777364757065  # "newsdupe": the same in every process that dedupes
 
@@ -72,6 +73,8 @@ class DedupeConfig:
         config = cls(**values)
         if not (config.bands > 0 and config.rows > 0 and config.shingle_size > 0):
             raise NewsdeskError("NEWSDESK_DEDUPE_BANDS, _ROWS and _SHINGLE_SIZE must be positive")
+        if config.lead_band > minhash.MAX_BANDS:
+            raise NewsdeskError(f"NEWSDESK_DEDUPE_BANDS must be at most {minhash.MAX_BANDS}")
         return config
 
     @property
@@ -120,7 +123,7 @@ UPDATE articles AS a
 def dedupe_loaded(
     conn: psycopg.Connection,
     items: Sequence[tuple[int, Article]],
-    written: dict[int, bool],
+    written: dict[int, Written],
     config: DedupeConfig | None = None,
 ) -> DedupeStats:
     """Dedupe what `load_articles` just wrote, in the caller's transaction.
@@ -131,12 +134,8 @@ def dedupe_loaded(
     if not written:
         return DedupeStats()
     lock(conn)
-    rows = conn.execute(
-        "SELECT id, raw_page_id FROM articles WHERE raw_page_id = ANY(%s)", [list(written)]
-    ).fetchall()
-    article_of = {page_id: id_ for id_, page_id in rows}
-    extras = {page_id: article.extras for page_id, article in items if page_id in article_of}
-    ids = [article_of[p] for p in extras]
+    extras = {page_id: article.extras for page_id, article in items if page_id in written}
+    ids = [written[p].article_id for p in extras]
     conn.execute(_SET_PROVENANCE, [
         ids,
         [extras[p].get("provenance") for p in extras],
@@ -160,26 +159,25 @@ SELECT DISTINCT ON (v.article_id) v.article_id, v.body, v.content_hash, a.conten
  ORDER BY v.article_id, v.id DESC
 """
 
-_DELETE_BANDS = """
+_DELETE_KEYS = """
 DELETE FROM article_bands b
- USING unnest(%s::smallint[], %s::bigint[], %s::bigint[]) AS d (band, hash, article_id)
- WHERE (b.band, b.hash, b.article_id) = (d.band, d.hash, d.article_id)
+ USING unnest(%s::bigint[], %s::bigint[]) AS d (key, article_id)
+ WHERE (b.key, b.article_id) = (d.key, d.article_id)
 """
 
-_INSERT_BANDS = """
-INSERT INTO article_bands (band, hash, article_id)
-SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bigint[])
+_INSERT_KEYS = """
+INSERT INTO article_bands (key, article_id)
+SELECT * FROM unnest(%s::bigint[], %s::bigint[])
 ON CONFLICT DO NOTHING
 """
 
 # One indexed lookup per key, at most max_per_key rows each (the lowest ids: deterministic).
 _CANDIDATES = """
 SELECT DISTINCT q.article_id, c.article_id
-  FROM unnest(%(ids)s::bigint[], %(bands)s::smallint[], %(hashes)s::bigint[])
-       AS q (article_id, band, hash)
+  FROM unnest(%(ids)s::bigint[], %(keys)s::bigint[]) AS q (article_id, key)
  CROSS JOIN LATERAL (
        SELECT b.article_id FROM article_bands b
-        WHERE b.band = q.band AND b.hash = q.hash AND b.article_id <> q.article_id
+        WHERE b.key = q.key AND b.article_id <> q.article_id
         ORDER BY b.article_id LIMIT %(limit)s) c
 UNION
 SELECT q.id, c.id
@@ -229,15 +227,15 @@ class _Doc:
     shingles: frozenset[str] = frozenset()
 
 
-def index_keys(body: str, config: DedupeConfig) -> tuple[frozenset[str], list[tuple[int, int]]]:
-    """The body's shingle set and its (band, hash) index keys; no keys for a short body."""
+def index_keys(body: str, config: DedupeConfig) -> tuple[frozenset[str], list[int]]:
+    """The body's shingle set and its index keys (one per band, then the openings' keys);
+    no keys for a short body."""
     sh = frozenset(minhash.shingles(body, config.shingle_size))
     if len(sh) < config.min_shingles:
         return sh, []
     sig = minhash.signature(sh, config.permutations)
-    keys = list(enumerate(minhash.band_keys(sig, config.bands, config.rows)))
-    keys += [(config.lead_band, k)
-             for k in minhash.lead_keys(body, config.lead_paragraphs, config.lead_words)]
+    keys = minhash.band_keys(sig, config.bands, config.rows)
+    keys += minhash.lead_keys(body, config.lead_paragraphs, config.lead_words, config.lead_band)
     return sh, keys
 
 
@@ -278,17 +276,17 @@ def dedupe_articles(
     }
     _drop_stale_keys(conn, [d.id for d in batch.values() if d.story_id is not None], config)
 
-    key_rows: list[tuple[int, int, int]] = []
+    key_rows: list[tuple[int, int]] = []
     for doc in batch.values():
         doc.shingles, keys = index_keys(doc.body, config)
-        key_rows += [(band, key, doc.id) for band, key in keys]
+        key_rows += [(key, doc.id) for key in keys]
+    # In index order: consecutive inserts and lookups then land on the same or neighbouring pages.
+    key_rows.sort()
+    keys, owners = (list(col) for col in zip(*key_rows, strict=True)) if key_rows else ([], [])
     if key_rows:
-        conn.execute(_INSERT_BANDS, [list(col) for col in zip(*key_rows, strict=True)])
-
-    bands, hashes, owners = (list(col) for col in zip(*key_rows, strict=True)) if key_rows else (
-        [], [], [])
+        conn.execute(_INSERT_KEYS, [keys, owners])
     found = conn.execute(_CANDIDATES, {
-        "ids": owners, "bands": bands, "hashes": hashes, "limit": config.max_per_key,
+        "ids": owners, "keys": keys, "limit": config.max_per_key,
         "batch": list(batch), "content_hashes": [d.content_hash for d in batch.values()],
     }).fetchall()
 
@@ -329,12 +327,12 @@ def _drop_stale_keys(conn: psycopg.Connection, ids: list[int], config: DedupeCon
     article_bands needs no index on article_id."""
     if not ids:
         return
-    stale: list[tuple[int, int, int]] = []
+    stale: list[tuple[int, int]] = []
     for article_id, old_body, old_hash, new_hash in conn.execute(_LATEST_OLD_BODIES, [ids]):
         if old_hash != new_hash:
-            stale += [(band, key, article_id) for band, key in index_keys(old_body, config)[1]]
+            stale += [(key, article_id) for key in index_keys(old_body, config)[1]]
     if stale:
-        conn.execute(_DELETE_BANDS, [list(col) for col in zip(*stale, strict=True)])
+        conn.execute(_DELETE_KEYS, [list(col) for col in zip(*stale, strict=True)])
 
 
 def _group(conn, batch: dict[int, _Doc], docs: dict[int, _Doc], pairs, stats) -> set[int]:

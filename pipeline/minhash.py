@@ -79,14 +79,28 @@ def _key(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
+MAX_BANDS = 127  # band numbers fit the top byte of a key, below the sign bit
+
+
+def band_key(band: int, key: int) -> int:
+    """`key` (signed 64-bit) marked with its band: the band number XORed into the top byte.
+
+    One bigint per index row instead of (band, hash) keeps the index small; a key of band 3 never
+    meets the same digest in band 4. XOR, not a new digest, so the 0008 migration converts stored
+    (band, hash) rows in SQL (`hash # (band << 56)`) without recomputing anything."""
+    return key ^ (band << 56)
+
+
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[int]:
-    """One signed 64-bit key per band: BLAKE2b of the band's `rows` signature values."""
+    """One signed 64-bit key per band: BLAKE2b of the band's `rows` signature values, with the
+    band number folded in (`band_key`)."""
     grid = sig[: bands * rows].astype("<u4").reshape(bands, rows)
-    return [_key(row.tobytes()) for row in grid]
+    return [band_key(band, _key(row.tobytes())) for band, row in enumerate(grid)]
 
 
-def lead_keys(text: str, count: int, length: int) -> list[int]:
-    """Keys of the openings of the first `count` paragraphs that have at least `length` words.
+def lead_keys(text: str, count: int, length: int, band: int) -> list[int]:
+    """Keys of the openings of the first `count` paragraphs that have at least `length` words,
+    folded with `band` (`band_key`).
 
     A teaser, or a copy cut after a few paragraphs, shares too few shingles with the full text
     for MinHash to find it, but it starts the same way: these keys make it a candidate.
@@ -95,7 +109,7 @@ def lead_keys(text: str, count: int, length: int) -> list[int]:
     for paragraph in text.splitlines():
         w = words(paragraph)
         if len(w) >= length:
-            out.append(_key(" ".join(w[:length]).encode("utf-8")))
+            out.append(band_key(band, _key(" ".join(w[:length]).encode("utf-8"))))
             if len(out) == count:
                 break
     return sorted(set(out))

@@ -245,8 +245,11 @@ def _store_batch(conn, rows, results, stats: ProcessStats) -> None:
     for page_id, _, error in results:
         counts = stats.counts(source_of[page_id])
         counts.processed += 1
-        outcome = "errors" if error else {True: "new", False: "updated"}.get(written.get(page_id))
-        if outcome is None:
+        if error:
+            outcome = "errors"
+        elif page_id in written:
+            outcome = "new" if written[page_id].inserted else "updated"
+        else:
             continue  # extracted, but the stored article was already identical
         setattr(counts, outcome, getattr(counts, outcome) + 1)
         if run_of[page_id] is not None:

@@ -170,7 +170,7 @@ def _write(conn: psycopg.Connection, results, stats: ReprocessStats) -> None:
         with conn.cursor() as cur:
             cur.executemany(_UPDATE, updates)
     if fresh:
-        stats.new += sum(1 for inserted in load_articles(conn, fresh).values() if inserted)
+        stats.new += sum(1 for w in load_articles(conn, fresh).values() if w.inserted)
     conn.execute(_MARK, [EXTRACTOR_VERSION, ids, [error for _, _, error in results]])
 
 

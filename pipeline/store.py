@@ -8,6 +8,7 @@ reprocessing write nothing new.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import psycopg
 
@@ -61,17 +62,25 @@ ON CONFLICT (canonical_url) DO UPDATE
        IS DISTINCT FROM
        (EXCLUDED.content_hash, EXCLUDED.title, EXCLUDED.published_at, EXCLUDED.modified_at,
         EXCLUDED.authors, EXCLUDED.extractor_version)
-RETURNING a.raw_page_id, (a.xmax = 0) AS inserted
+RETURNING a.raw_page_id, a.id, (a.xmax = 0) AS inserted
 """
+
+
+class Written(NamedTuple):
+    """What one raw page wrote: the article's id, and whether the row is new."""
+
+    article_id: int
+    inserted: bool  # False: it updated a stored article
 
 
 def load_articles(
     conn: psycopg.Connection, items: Sequence[tuple[int, Article]]
-) -> dict[int, bool]:
+) -> dict[int, Written]:
     """Upsert (raw_page_id, article) pairs inside the caller's transaction.
 
-    Returns {raw_page_id: True if inserted, False if it updated a stored article} for the pages
-    that wrote a row; a page whose article was already stored unchanged is absent.
+    Returns {raw_page_id: Written} for the pages that wrote a row; a page whose article was
+    already stored unchanged is absent. The ids come back from the upsert itself: articles has
+    no index on raw_page_id, and looking them up by it would scan the whole table.
     """
     if not items:
         return {}
@@ -81,7 +90,8 @@ def load_articles(
             copy.set_types([pg_type for _, pg_type in _COLUMNS])
             for raw_page_id, article in items:
                 copy.write_row(_row(raw_page_id, article))
-        written = dict(cur.execute(_UPSERT).fetchall())
+        written = {page_id: Written(article_id, inserted)
+                   for page_id, article_id, inserted in cur.execute(_UPSERT).fetchall()}
         cur.execute("TRUNCATE articles_staging")
     return written
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pipeline.db import redact
+from pipeline.db import embedded, redact
 from tests.cli import newsdesk
 
 
@@ -47,10 +47,21 @@ def test_embedded_server_starts_reuses_and_stops(tmp_path, monkeypatch):
         assert "started" not in second.stderr  # reused, not started again
         with psycopg.connect(second.stdout.strip().splitlines()[-1]) as conn:
             assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] >= 1
+            # Sized for this machine at the first start (a restart), not Postgres' defaults.
+            wanted = embedded.server_settings(embedded.machine_memory())
+            for name in ("shared_buffers", "max_wal_size"):
+                assert conn.execute(f"SHOW {name}").fetchone()[0] == wanted[name]
     finally:
         stopped = newsdesk("db", "stop")
     assert "stopped the embedded PostgreSQL" in stopped.stdout
     assert not (home / "pgdata" / "postmaster.pid").exists()
+
+
+def test_embedded_server_settings_follow_the_machine_memory():
+    assert embedded.server_settings(8 * 2**30)["shared_buffers"] == "2048MB"
+    assert embedded.server_settings(8 * 2**30)["effective_cache_size"] == "6144MB"
+    assert embedded.server_settings(256 * 2**20)["shared_buffers"] == "128MB"  # never below
+    assert "shared_buffers" not in embedded.server_settings(None)  # unknown: Postgres' default
 
 
 @pytest.mark.parametrize(

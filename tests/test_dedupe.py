@@ -3,13 +3,15 @@ concurrency and reruns."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from datetime import timedelta
 
 import psycopg
 import pytest
 
-from pipeline import dedupe
+from pipeline import dedupe, minhash
+from pipeline.db import migrate as migrate_module
 from pipeline.demo_site.dupes import ANCHOR, BOILERPLATE, evaluation_set
 from tests.dedupe_helpers import add_sources, article, from_item, partition, store, story_of
 
@@ -152,8 +154,8 @@ def test_content_update_keeps_the_old_version_and_the_story(conn):
     assert _same_story(conn, "o7", "o7/headline")
     # The old body's keys are gone: only keys of the two current bodies remain.
     cfg = dedupe.DedupeConfig()
-    expected = {(b, h) for b, h in dedupe.index_keys(updated_body, cfg)[1]} | {
-        (b, h) for b, h in dedupe.index_keys(copy.body, cfg)[1]}
+    expected = set(dedupe.index_keys(updated_body, cfg)[1]) | set(
+        dedupe.index_keys(copy.body, cfg)[1])
     assert conn.execute("SELECT count(*) FROM article_bands").fetchone()[0] == len(
         dedupe.index_keys(updated_body, cfg)[1]) + len(dedupe.index_keys(copy.body, cfg)[1])
     assert old_keys > 0 and len(expected) > 0
@@ -225,3 +227,28 @@ def test_config_from_environment():
     assert (cfg.jaccard, cfg.bands, cfg.rows) == (0.6, 16, 3)
     with pytest.raises(Exception, match="NEWSDESK_DEDUPE_ROWS"):
         dedupe.DedupeConfig.from_env({"NEWSDESK_DEDUPE_ROWS": "x"})
+
+
+def test_migration_0008_folds_stored_band_rows_into_the_keys_dedupe_computes(
+        empty_db_url, tmp_path, monkeypatch):
+    every, before = migrate_module.MIGRATIONS_DIR, tmp_path / "migrations"
+    shutil.copytree(every, before)
+    for later in migrate_module.discover(before):
+        if later.version >= 8:
+            later.path.unlink()
+    cfg = dedupe.DedupeConfig()
+    keys = dedupe.index_keys(ITEMS["o1"].body, cfg)[1]
+    bands = [*range(cfg.bands), *[cfg.lead_band] * (len(keys) - cfg.bands)]
+    with psycopg.connect(empty_db_url) as conn:
+        monkeypatch.setattr(migrate_module.discover, "__defaults__", (before,))
+        migrate_module.migrate(conn)
+        # The 0002 layout: (band, BLAKE2b digest) rows, the band not folded into the digest
+        # (band_key is an XOR: applied again, it unfolds a key).
+        conn.execute(
+            "INSERT INTO article_bands (band, hash, article_id) SELECT *, 7 FROM unnest(%s, %s)",
+            [bands, [minhash.band_key(b, k) for b, k in zip(bands, keys, strict=True)]])
+        conn.commit()
+        monkeypatch.setattr(migrate_module.discover, "__defaults__", (every,))
+        migrate_module.migrate(conn)
+        stored = conn.execute("SELECT key, article_id FROM article_bands").fetchall()
+    assert sorted(stored) == sorted((k, 7) for k in keys)

@@ -4,6 +4,10 @@ pgserver (PyPI) ships the server binaries, so a fresh machine needs no Postgres 
 server listens on a Unix socket only (no TCP port to collide with) and keeps running after the
 command that started it, so the next command, and an analyst's psql, reuse it;
 `newsdesk db stop` stops it.
+
+Postgres' defaults (128 MB of shared_buffers) suit a server sharing a small machine with other
+programs; the embedded server is this machine's database, so it gets the sizes the Postgres
+manual suggests for a dedicated server (`server_settings`), set with ALTER SYSTEM when it starts.
 """
 
 from __future__ import annotations
@@ -38,6 +42,60 @@ def _pgserver():
     return pgserver, PostmasterInfo
 
 
+def machine_memory() -> int | None:
+    """Bytes of physical memory, or of the container's limit when lower (cgroup v2)."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows) or no such name
+        return None
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return memory
+    return min(memory, int(limit)) if limit.isdigit() else memory
+
+
+def server_settings(memory: int | None) -> dict[str, str]:
+    """The embedded server's settings on a machine with `memory` bytes (None: unknown).
+
+    A quarter of memory for shared_buffers and three quarters as the planner's cache estimate
+    (the manual's starting points for a dedicated server): dedupe's key index is about 1 GB at
+    1M articles and every batch touches a random page of it per key, so it must stay cached.
+    Loading also wants fewer checkpoints: after each one, the first change to every page writes
+    the whole page to the WAL, and random keys change a different page each time. (Not
+    wal_compression: pglz barely shrinks pages of random keys and cost more time than it saved.)"""
+    settings = {"max_wal_size": "4GB", "checkpoint_timeout": "15min"}
+    if memory:
+        mb = memory // 2**20
+        settings["shared_buffers"] = f"{max(128, mb // 4)}MB"
+        settings["effective_cache_size"] = f"{max(4096, mb * 3 // 4)}MB"
+    return settings
+
+
+def _configure(dsn: str) -> bool:
+    """ALTER SYSTEM the settings that differ from `server_settings`; True when one of them only
+    takes effect after a restart."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        stored = dict(conn.execute(
+            "SELECT name, setting FROM pg_file_settings"
+            " WHERE sourcefile LIKE '%%postgresql.auto.conf' AND error IS NULL"
+        ).fetchall())
+        restart = False
+        for name, value in server_settings(machine_memory()).items():
+            if stored.get(name) == value:
+                continue
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                sql.Identifier(name), sql.Literal(value)))
+            context = conn.execute(
+                "SELECT context FROM pg_settings WHERE name = %s", [name]).fetchone()[0]
+            restart = restart or context == "postmaster"
+        conn.execute("SELECT pg_reload_conf()")
+    return restart
+
+
 def is_running(pgdata: Path | None = None) -> bool:
     _, postmaster_info = _pgserver()
     info = postmaster_info.read_from_pgdata(pgdata or data_dir())
@@ -56,6 +114,11 @@ def ensure_server(pgdata: Path | None = None, *, cleanup_mode: str | None = None
     already_running = is_running(pgdata)
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode=cleanup_mode)
+    # Restart only a server this call started: one already running may have clients; it gets
+    # the new settings at its next start.
+    if _configure(server.get_uri()) and not already_running:
+        _pg_ctl(pgdata, "-w", "-l", str(pgdata / "log"), "restart", "-m", "fast")
+        server.ensure_postgres_running()  # pgserver re-reads the new postmaster's pid
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
         if not exists:
@@ -75,12 +138,16 @@ def stop(pgdata: Path | None = None) -> bool:
     pgdata = pgdata or data_dir()
     if not is_running(pgdata):
         return False
-    _pgserver()  # imports pgserver quietly
-    from pgserver._commands import pg_ctl
-
-    user = "pgserver" if os.geteuid() == 0 else None
     try:
-        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
+        _pg_ctl(pgdata, "-w", "stop", "-m", "fast")
     except subprocess.CalledProcessError:
         return is_running(pgdata)
     return True
+
+
+def _pg_ctl(pgdata: Path, *args: str) -> None:
+    _pgserver()  # imports pgserver quietly
+    from pgserver._commands import pg_ctl
+
+    user = "pgserver" if os.geteuid() == 0 else None  # as pgserver runs the server under root
+    pg_ctl(list(args), pgdata=pgdata, user=user)
