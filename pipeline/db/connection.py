@@ -40,6 +40,12 @@ def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Conn
         ) from None
 
 
+def sibling(conn: psycopg.Connection) -> psycopg.Connection:
+    """Another connection to `conn`'s database, with the same parameters (password included:
+    `info.dsn` leaves it out on purpose)."""
+    return psycopg.connect(conn.info.dsn, password=conn.info.password, connect_timeout=10)
+
+
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]+@")
 _PASSWORD_IN_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
