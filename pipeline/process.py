@@ -119,16 +119,17 @@ class _Page:
 # worker process by the pool initialiser.
 _SOURCES: dict[str, Source] = {}
 _BOILERPLATE: dict[str, frozenset[str]] = {}
-_DEDUPE: list[DedupeConfig] = []
+_DEDUPE = DedupeConfig()
 
 
-def _init_worker(sources: dict[str, Source],
-                 learned: dict[str, frozenset[str]] | None = None) -> None:
+def _init_worker(sources: dict[str, Source], learned: dict[str, frozenset[str]],
+                 dedupe: DedupeConfig) -> None:
+    global _DEDUPE
     _SOURCES.clear()
     _SOURCES.update(sources)
     _BOILERPLATE.clear()
-    _BOILERPLATE.update(learned or {})
-    _DEDUPE[:] = [DedupeConfig.from_env()]
+    _BOILERPLATE.update(learned)
+    _DEDUPE = dedupe
 
 
 def extract_page(page: _Page) -> tuple[int, Article | None, str | None]:
@@ -160,7 +161,7 @@ def extract_for_load(pages: list[_Page]) -> list[_Extracted]:
     out = []
     for page in pages:
         page_id, article, error = extract_page(page)
-        keys = index_keys(article.body, _DEDUPE[0])[1] if article is not None else None
+        keys = index_keys(article.body, _DEDUPE)[1] if article is not None else None
         out.append((page_id, article, error, keys))
     return out
 
@@ -170,17 +171,22 @@ class _InlineExecutor(Executor):
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         future: Future = Future()
-        future.set_result(fn(*args, **kwargs))
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # raised where a pool's would be: at result()
+            future.set_exception(exc)
         return future
 
 
 @contextmanager
 def extraction_pool(workers: int, sources: dict[str, Source],
                     learned: dict[str, frozenset[str]]) -> Iterator[Executor]:
-    """Executor whose calls see `sources` and `learned` boilerplate: `workers` processes, or
-    this process when `workers` is 1."""
+    """Executor whose calls see `sources`, `learned` boilerplate and the dedupe settings:
+    `workers` processes, or this process when `workers` is 1."""
+    # Read here, so a bad NEWSDESK_DEDUPE_* is one clear error, not a broken pool.
+    initargs = (sources, learned, DedupeConfig.from_env())
     if workers == 1:
-        _init_worker(sources, learned)
+        _init_worker(*initargs)
         yield _InlineExecutor()
         return
     # forkserver: workers start clean (no inherited DB sockets or threads) and import the
@@ -188,7 +194,7 @@ def extraction_pool(workers: int, sources: dict[str, Source],
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.extract"])
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(sources, learned)) as pool:
+                             initargs=initargs) as pool:
         yield pool
 
 
