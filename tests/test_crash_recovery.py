@@ -155,8 +155,9 @@ def _articles(db_url: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])  # in-process; a pool with batches in flight
 def test_process_killed_mid_batch_then_rerun_stores_every_article_exactly_once(
-    site: RunningSite, db_url: str, pg_server_url: str, tmp_path: Path
+    site: RunningSite, db_url: str, pg_server_url: str, tmp_path: Path, workers: str
 ) -> None:
     sources = write_sources(site, tmp_path / "sources.yaml")
     assert run(crawl_args(sources, "process-kill")).returncode == 0
@@ -165,7 +166,7 @@ def test_process_killed_mid_batch_then_rerun_stores_every_article_exactly_once(
     clone, clone_url = _clone(pg_server_url, db_url)
     try:
         process = [sys.executable, "-m", "pipeline.cli", "process", "--sources", str(sources),
-                   "--workers", "1"]  # fmt: skip
+                   "--workers", workers]  # fmt: skip
         env = os.environ | {"NEWSDESK_DATABASE_URL": clone_url}
         clean = subprocess.run([*process[:-1], "2"], cwd=REPO_ROOT, capture_output=True, text=True,
                                timeout=DEADLINE * 2, env=env)  # fmt: skip
