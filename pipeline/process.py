@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -123,13 +124,26 @@ _DEDUPE = DedupeConfig()
 
 
 def _init_worker(sources: dict[str, Source], learned: dict[str, frozenset[str]],
-                 dedupe: DedupeConfig) -> None:
+                 dedupe: DedupeConfig, parent: int | None = None) -> None:
     global _DEDUPE
+    if parent is not None:
+        threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
     _SOURCES.clear()
     _SOURCES.update(sources)
     _BOILERPLATE.clear()
     _BOILERPLATE.update(learned)
     _DEDUPE = dedupe
+
+
+def _exit_without(parent: int) -> None:
+    """End this worker once the process that started the pool is gone (SIGKILLed, say): a pool
+    worker holds both ends of its task pipe, so it would otherwise wait for work forever."""
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
 
 
 def extract_page(page: _Page) -> tuple[int, Article | None, str | None]:
@@ -194,7 +208,7 @@ def extraction_pool(workers: int, sources: dict[str, Source],
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.extract"])
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=initargs) as pool:
+                             initargs=(*initargs, os.getpid())) as pool:
         yield pool
 
 

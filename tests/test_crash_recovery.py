@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import psycopg
@@ -149,6 +150,18 @@ def _clone(pg_server_url: str, db_url: str) -> tuple[str, str]:
     return name, make_conninfo(pg_server_url, dbname=name)
 
 
+def processes_with(text: str) -> list[int]:
+    """Other processes whose environment holds `text` (Linux /proc: children that outlived a
+    killed parent have no other tie to it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            with suppress(OSError):
+                if text.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
 def _articles(db_url: str) -> list[tuple[str, str]]:
     with psycopg.connect(db_url) as conn:
         return sorted(conn.execute("SELECT canonical_url, content_hash FROM articles").fetchall())
@@ -175,6 +188,11 @@ def test_process_killed_mid_batch_then_rerun_stores_every_article_exactly_once(
         pending = "SELECT count(*) FROM raw_pages WHERE processed_at IS NULL"
         kill_when(proc, lambda: count(db_url, pending) <= total - 200, timeout=DEADLINE * 2)
         assert 0 < count(db_url, pending) < total  # killed between batches' commits
+        # Its worker pool (and forkserver) end with it instead of waiting for work forever.
+        end = time.monotonic() + 15
+        while processes_with(db_url) and time.monotonic() < end:
+            time.sleep(0.2)
+        assert processes_with(db_url) == []
         rerun = run(process)
         assert rerun.returncode == 0, rerun.stderr
         assert count(db_url, pending) == 0
