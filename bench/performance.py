@@ -1,12 +1,15 @@
 """Where the time goes: every stage against the demo site, on a real Postgres, side by side.
 
     .venv/bin/python bench/performance.py [--articles 10000] [--repeat 3] [--sample 1000]
-                                          [--scales 1000,10000,50000] [--out docs/performance.md]
+                                          [--scales 1000,10000,50000]
+                                          [--memory-scales 10000,100000] [--out docs/performance.md]
 
 The demo site runs in its own process (`newsdesk demo-site serve`), as a real site would, and each
-measured stage runs in its own process tree whose resident memory is sampled. Every figure is the
-median of `--repeat` runs; ratios are against the one-core bare trafilatura rate measured in the
-same run on the same pages, which is the limit this pipeline is judged by.
+measured stage runs in its own process tree whose resident memory and CPU time are sampled, with
+the database server's CPU time beside them. Every figure is the median of `--repeat` runs; ratios
+are against the one-core bare trafilatura rate measured in the same run on the same pages, which
+is the limit this pipeline is judged by. `--memory-scales` runs the crawl alone and the process
+stage alone once at each size, for the growth of their peak memory.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,23 +60,40 @@ class Figure:
 # --- processes, memory, databases ------------------------------------------------------------
 
 
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak resident MiB of its whole process tree)."""
+@dataclass
+class Measured:
+    wall: float  # seconds
+    peak_mib: float  # peak resident memory of the command's whole process tree
+    cpu: float  # CPU seconds of the command's process tree
+    db_cpu: float  # CPU seconds the database server spent meanwhile
+
+
+def run_measured(command: list[str], env: dict[str, str], server: Server) -> Measured:
+    """Run a command; its wall time, peak memory and CPU time, and the database server's CPU.
+
+    CPU time is what makes a run comparable on a shared machine, where wall time is not: the
+    best a stage can do on N cores is N / (CPU seconds per page, database included).
+    """
+    db_before = server.cpu_seconds()
     started = time.perf_counter()
     process = psutil.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
     peak = 0.0
+    cpu: dict[int, float] = {}  # last CPU reading of every process seen in the tree
     while process.poll() is None:
         try:
             tree = [process, *process.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            for p in tree:
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
         except psutil.Error:
             pass  # a child exited between listing and reading: sample again
         time.sleep(0.1)
     wall = time.perf_counter() - started
     if process.returncode != 0:  # a failed stage would pass for a fast one
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read()[-2000:]}")
-    return wall, peak / 2**20
+    return Measured(wall, peak / 2**20, sum(cpu.values()), server.cpu_seconds() - db_before)
 
 
 class Server:
@@ -86,6 +106,17 @@ class Server:
 
     def stop(self) -> None:
         embedded.stop(self.pgdata)
+
+    def cpu_seconds(self) -> float:
+        """CPU the server has used: the postmaster, its live backends and the exited ones."""
+        postmaster = psutil.Process(int((self.pgdata / "postmaster.pid").read_text().split()[0]))
+        own = postmaster.cpu_times()
+        total = own.user + own.system + own.children_user + own.children_system
+        for child in postmaster.children():
+            with suppress(psutil.Error):
+                times = child.cpu_times()
+                total += times.user + times.system
+        return total
 
     def fresh(self, name: str, template: str | None = None) -> str:
         """A new database: empty and migrated, or a copy of `template` (a file copy: fast)."""
@@ -125,12 +156,12 @@ def demo_site(articles: int, workdir: Path):
 # --- the stages -------------------------------------------------------------------------------
 
 
-def crawl(url: str, sources: Path, env: dict) -> tuple[float, float]:
+def crawl(url: str, sources: Path, env: dict, server: Server) -> Measured:
     names = [s.name for s in load_sources(sources)]
     command = [sys.executable, "-m", "crawlers", "--sources", str(sources), "--no-delay"]
     for name in names:
         command += ["--source", name]
-    return run_measured(command, {**env, "NEWSDESK_DATABASE_URL": url})
+    return run_measured(command, {**env, "NEWSDESK_DATABASE_URL": url}, server)
 
 
 def sample_pages(url: str, limit: int) -> list[tuple[str, str, datetime]]:
@@ -141,11 +172,13 @@ def sample_pages(url: str, limit: int) -> list[tuple[str, str, datetime]]:
     return [(u, gzip.decompress(h).decode("utf-8"), f) for u, h, f in rows]
 
 
-def rate(function: Callable[[str, str, datetime], object], pages: list) -> float:
-    started = time.perf_counter()
+def rate(function: Callable[[str, str, datetime], object], pages: list) -> tuple[float, float]:
+    """(pages per second of wall time, milliseconds of CPU per page) in this process."""
+    started, cpu = time.perf_counter(), time.process_time()
     for page_url, html, fetched_at in pages:
         function(page_url, html, fetched_at)
-    return len(pages) / (time.perf_counter() - started)
+    return (len(pages) / (time.perf_counter() - started),
+            1000 * (time.process_time() - cpu) / len(pages))
 
 
 def bare_trafilatura(page_url: str, html: str, fetched_at: datetime) -> object:
@@ -159,15 +192,16 @@ def ours(page_url: str, html: str, fetched_at: datetime) -> object:
         return None
 
 
-def process_stage(url: str, workers: int, env: dict) -> tuple[float, float, int]:
+def process_stage(url: str, workers: int, env: dict, server: Server) -> tuple[Measured, int]:
     """Time `newsdesk process --workers N` (extract, load, dedupe, index) over every page of a
     freshly crawled database that nothing has processed yet."""
     with psycopg.connect(url) as conn:
         pages = conn.execute(
             "SELECT count(*) FROM raw_pages WHERE processed_at IS NULL").fetchone()[0]
-    wall, peak = run_measured([*NEWSDESK, "process", "--workers", str(workers), "--sources",
-                               env["NEWSDESK_SOURCES"]], {**env, "NEWSDESK_DATABASE_URL": url})
-    return wall, peak, pages
+    measured = run_measured([*NEWSDESK, "process", "--workers", str(workers), "--sources",
+                             env["NEWSDESK_SOURCES"]], {**env, "NEWSDESK_DATABASE_URL": url},
+                            server)
+    return measured, pages
 
 
 def load_rate(url: str, pages: list, total: int, batch: int = 200) -> float:
@@ -188,39 +222,72 @@ def load_rate(url: str, pages: list, total: int, batch: int = 200) -> float:
         return total / (time.perf_counter() - started)
 
 
-def end_to_end(url: str, sources: Path, env: dict) -> tuple[float, float, int]:
-    wall, peak = run_measured([*NEWSDESK, "run", "--sources", str(sources), "--no-delay"],
-                              {**env, "NEWSDESK_DATABASE_URL": url})
+def end_to_end(url: str, sources: Path, env: dict, server: Server) -> tuple[Measured, int]:
+    measured = run_measured([*NEWSDESK, "run", "--sources", str(sources), "--no-delay"],
+                            {**env, "NEWSDESK_DATABASE_URL": url}, server)
     with psycopg.connect(url) as conn:
         stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-    return wall, peak, stored
+    return measured, stored
+
+
+def cpu_per_item(measured: Measured, items: int) -> float:
+    """Milliseconds of CPU per page or article: the command's processes and the database's."""
+    return 1000 * (measured.cpu + measured.db_cpu) / max(items, 1)
 
 
 # --- the report -------------------------------------------------------------------------------
 
 
-def render(figures: list[Figure], args: argparse.Namespace, limit: float, seconds: float) -> str:
+CPU_UNIT = "ms CPU/page"
+
+
+def render(figures: list[Figure], args: argparse.Namespace, limit: Figure, limit_cpu: Figure,
+           seconds: float) -> str:
     lines = [
-        "# Performance",
-        "",
-        "Written by `make bench` (`bench/performance.py`); do not edit the table by hand.",
-        "",
         f"- machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
         f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, demo site of {args.articles} articles, "
         f"{args.repeat} run(s) per figure (median shown), {args.sample} pages for extraction "
         f"rates, {seconds / 60:.0f} min in all",
-        f"- the limit: bare trafilatura on one core = **{limit:.1f} pages/s** (same run, same "
-        "pages)",
+        f"- the limit: bare trafilatura on one core = **{limit.median:.1f} pages/s**, "
+        f"{limit_cpu.median:.2f} ms CPU per page (same run, same pages)",
+        f"- {CPU_UNIT}: CPU time of the command's processes and of the database server per page "
+        "or article, start-up included (the demo site's server not); its ratio is the limit's "
+        "CPU time over this one, so a stage on N cores with no idle core reaches N times that "
+        "ratio. Unlike wall-clock rates, it holds on a shared machine.",
         "",
         "| figure | median | unit | ratio to the limit | runs | note |",
         "|---|---:|---|---:|---|---|",
     ]
     for f in figures:
-        ratio = f"{f.median / limit:.2f}x" if f.unit in ("pages/s", "articles/s") else ""
+        ratio = ""
+        if f.unit in ("pages/s", "articles/s"):
+            ratio = f"{f.median / limit.median:.2f}x"
+        elif f.unit == CPU_UNIT:
+            ratio = f"{limit_cpu.median / f.median:.2f}x"
         runs = ", ".join(f"{r:.1f}" for r in f.runs)
         lines.append(f"| {f.name} | {f.median:.1f} | {f.unit} | {ratio} | {runs} | {f.note} |")
     return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- written by make bench: begin -->", "<!-- written by make bench: end -->"
+
+
+def write_report(path: Path, block: str) -> None:
+    """Put the figures between the markers of `path`, keeping the text around them (the
+    profiles and the other benchmarks' sections); a file without markers is created whole."""
+    marked = f"{BEGIN}\n{block}{END}"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + marked + rest.split(END, 1)[1]
+    else:
+        text = f"# Performance\n\n{marked}\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def scales(text: str) -> list[int]:
+    return [int(n) for n in text.split(",") if n]
 
 
 def main() -> int:
@@ -228,8 +295,11 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sample", type=int, default=1000, help="pages for extraction rates")
-    parser.add_argument("--scales", default="1000,10000,50000",
+    parser.add_argument("--scales", type=scales, default=[1000, 10_000, 50_000],
                         help="article counts for the end-to-end cost-per-article curve")
+    parser.add_argument("--memory-scales", type=scales, default=[10_000, 100_000],
+                        help="article counts at which the crawl alone and the process stage "
+                        "alone are run once, for their peak memory")
     parser.add_argument("--out", type=Path, help="write the table here (docs/performance.md)")
     args = parser.parse_args()
     began = time.perf_counter()
@@ -242,28 +312,40 @@ def main() -> int:
         figures.append(Figure(name, unit, note=note))
         return figures[-1]
 
+    def growth(series: list[Figure], what: str) -> None:
+        """Note each figure's growth over the first of its series (flat is the goal)."""
+        for f in series[1:]:
+            f.note = f"{f.median / series[0].median:.2f}x the {what}"
+
     server = Server(workdir)
     try:
         with demo_site(args.articles, workdir) as sources:
             env["NEWSDESK_SOURCES"] = str(sources)
-            crawl_rate, crawl_mem = figure("crawl alone", "pages/s"), figure(
-                "crawl alone: peak memory", "MiB")
+            crawl_rate, crawl_mem, crawl_cpu = (
+                figure("crawl alone", "pages/s"), figure("crawl alone: peak memory", "MiB"),
+                figure("crawl alone: CPU", CPU_UNIT, "Scrapy and the raw_pages writes"))
             for _ in range(args.repeat):
                 url = server.fresh("bench_crawl")
-                wall, peak = crawl(url, sources, env)
+                measured = crawl(url, sources, env, server)
                 with psycopg.connect(url) as conn:
                     pages = conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0]
-                crawl_rate.runs.append(pages / wall)
-                crawl_mem.runs.append(peak)
+                crawl_rate.runs.append(pages / measured.wall)
+                crawl_mem.runs.append(measured.peak_mib)
+                crawl_cpu.runs.append(cpu_per_item(measured, pages))
             print(f"crawl: {crawl_rate.median:.0f} pages/s", file=sys.stderr)
 
             pages = sample_pages(url, args.sample)
             limit_fig = figure("bare trafilatura, one core (the limit)", "pages/s")
+            limit_cpu = figure("bare trafilatura, one core: CPU", CPU_UNIT)
             one_core = figure("our extraction, one core", "pages/s",
                               "metadata, dates, authors, canonical URL included")
+            one_core_cpu = figure("our extraction, one core: CPU", CPU_UNIT)
             for _ in range(args.repeat):
-                limit_fig.runs.append(rate(bare_trafilatura, pages))
-                one_core.runs.append(rate(ours, pages))
+                for rate_fig, cpu_fig, function in ((limit_fig, limit_cpu, bare_trafilatura),
+                                                    (one_core, one_core_cpu, ours)):
+                    per_second, cpu_ms = rate(function, pages)
+                    rate_fig.runs.append(per_second)
+                    cpu_fig.runs.append(cpu_ms)
             print(f"limit {limit_fig.median:.1f}/s, ours {one_core.median:.1f}/s",
                   file=sys.stderr)
 
@@ -271,38 +353,62 @@ def main() -> int:
                 stage = figure(f"process stage, {workers} worker(s)", "pages/s",
                                "extract + load + dedupe + search index, from raw_pages")
                 memory = figure(f"process stage, {workers} worker(s): peak memory", "MiB")
+                cpu = figure(f"process stage, {workers} worker(s): CPU", CPU_UNIT)
+                db_shares = []
                 for _ in range(args.repeat):
                     copy = server.fresh("bench_process", template="bench_crawl")
-                    wall, peak, count = process_stage(copy, workers, env)
-                    stage.runs.append(count / wall)
-                    memory.runs.append(peak)
+                    measured, count = process_stage(copy, workers, env, server)
+                    stage.runs.append(count / measured.wall)
+                    memory.runs.append(measured.peak_mib)
+                    cpu.runs.append(cpu_per_item(measured, count))
+                    db_shares.append(measured.db_cpu / (measured.cpu + measured.db_cpu))
+                cpu.note = f"of which the database {statistics.median(db_shares):.0%}"
 
             load = figure("load alone (COPY + upsert, all indexes)", "articles/s")
             for _ in range(args.repeat):
                 load.runs.append(load_rate(server.fresh("bench_load"), pages, args.articles))
 
-            e2e, e2e_mem = figure("newsdesk run end to end", "articles/s",
-                                  "empty database, crawl + process"), figure(
-                "newsdesk run end to end: peak memory", "MiB")
+            e2e, e2e_mem, e2e_cpu = (
+                figure("newsdesk run end to end", "articles/s",
+                       "empty database, crawl and process side by side"),
+                figure("newsdesk run end to end: peak memory", "MiB"),
+                figure("newsdesk run end to end: CPU", CPU_UNIT, "per article stored"))
             for _ in range(args.repeat):
-                wall, peak, stored = end_to_end(server.fresh("bench_e2e"), sources, env)
-                e2e.runs.append(stored / wall)
-                e2e_mem.runs.append(peak)
+                measured, stored = end_to_end(server.fresh("bench_e2e"), sources, env, server)
+                e2e.runs.append(stored / measured.wall)
+                e2e_mem.runs.append(measured.peak_mib)
+                e2e_cpu.runs.append(cpu_per_item(measured, stored))
 
-        for scale in (int(s) for s in args.scales.split(",") if s):
+        curve = []
+        for scale in args.scales:
             with demo_site(scale, workdir) as sources:
-                per_article = figure(f"end to end at {scale} articles", "ms/article")
+                curve.append(figure(f"end to end at {scale} articles", "ms/article"))
                 for _ in range(args.repeat):
-                    wall, _, stored = end_to_end(server.fresh("bench_scale"), sources, env)
-                    per_article.runs.append(1000 * wall / max(stored, 1))
+                    measured, stored = end_to_end(server.fresh("bench_scale"), sources, env,
+                                                  server)
+                    curve[-1].runs.append(1000 * measured.wall / max(stored, 1))
+        growth(curve, "first scale")
+
+        crawl_peaks, process_peaks = [], []
+        for scale in args.memory_scales:
+            with demo_site(scale, workdir) as sources:
+                env["NEWSDESK_SOURCES"] = str(sources)
+                url = server.fresh("bench_memory")
+                crawl_peaks.append(figure(f"crawl alone at {scale} articles: peak memory", "MiB"))
+                crawl_peaks[-1].runs.append(crawl(url, sources, env, server).peak_mib)
+                process_peaks.append(figure(
+                    f"process stage, {cores} worker(s), at {scale} articles: peak memory", "MiB"))
+                process_peaks[-1].runs.append(process_stage(url, cores, env, server)[0].peak_mib)
+        growth(crawl_peaks, "smallest crawl (one run)")
+        growth(process_peaks, "smallest process stage (one run)")
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    report = render(figures, args, limit_fig.median, time.perf_counter() - began)
+    report = render(figures, args, limit_fig, limit_cpu, time.perf_counter() - began)
     print(report)
     if args.out:
-        args.out.write_text(report, encoding="utf-8")
+        write_report(args.out, report)
     return 0
 
 

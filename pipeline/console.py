@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import psycopg
 from rich.console import Console
@@ -22,9 +22,11 @@ def process_with_progress(
     *,
     only: Sequence[str] | None = None,
     workers: int | None = None,
+    more_coming: Callable[[], bool] | None = None,
 ) -> ProcessStats:
-    """`process_pending` with a progress bar over the pages pending when it starts."""
-    total = count_pending(conn, only)
+    """`process_pending` with a progress bar over the pages pending when it starts (no total
+    while a crawl still adds pages)."""
+    total = None if more_coming else count_pending(conn, only)
     with Progress(
         TextColumn("extracting"),
         BarColumn(),
@@ -33,6 +35,7 @@ def process_with_progress(
         TimeRemainingColumn(),
         console=stderr,
         transient=True,
+        refresh_per_second=2,  # rich's default of 10 costs the parent a few percent of a core
     ) as progress:
         task = progress.add_task("extract", total=total)
         return process_pending(
@@ -41,6 +44,7 @@ def process_with_progress(
             only=only,
             workers=workers,
             on_batch=lambda n: progress.advance(task, n),
+            more_coming=more_coming,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +31,60 @@ def run_crawl(
     verbose: bool = False,
 ) -> list[dict]:
     """Crawl the named sources concurrently in one child process; return its per-source reports."""
+    return start_crawl(source_names, sources_path=sources_path, run_key=run_key, limit=limit,
+                       no_delay=no_delay, verbose=verbose).finish()
+
+
+class Crawl:
+    """A crawl running in its child process: ask whether it still runs, then wait for its
+    reports. The pages it stores are in `raw_pages` as soon as each batch commits."""
+
+    def __init__(self, command: list[str]) -> None:
+        self._process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                                         text=True)
+        # Read stdout as it comes, so a chatty crawler can never block on a full pipe.
+        self._stdout: list[str] = []
+        self._reader = threading.Thread(
+            target=lambda: self._stdout.append(self._process.stdout.read()), daemon=True)
+        self._reader.start()
+
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def finish(self) -> list[dict]:
+        """Wait for the crawl to end; its per-source reports."""
+        returncode = self._process.wait()
+        self._reader.join()
+        if returncode == _USAGE_ERROR:
+            raise NewsdeskError("the crawl did not start (see the message above)")
+        reports = [json.loads(line) for line in "".join(self._stdout).splitlines()
+                   if line.startswith("{")]
+        if returncode not in (0, 1) or not reports:
+            raise NewsdeskError(f"the crawler exited with status {returncode}")
+        return reports
+
+    def stop(self) -> None:
+        """End the crawl early (the caller failed): asked to stop, killed if it does not within
+        half a minute (a crawl is safe to kill at any moment)."""
+        if self.running():
+            self._process.terminate()
+            try:
+                self._process.wait(30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process.wait()
+
+
+def start_crawl(
+    source_names: Sequence[str],
+    *,
+    sources_path: str | Path | None = None,
+    run_key: str | None = None,
+    limit: int | None = None,
+    no_delay: bool = False,
+    verbose: bool = False,
+) -> Crawl:
+    """Start crawling the named sources in one child process, concurrently; returns at once."""
     command = [sys.executable, "-m", "crawlers"]
     for name in source_names:
         command += ["--source", name]
@@ -43,10 +98,4 @@ def run_crawl(
         command.append("--no-delay")
     if verbose:
         command.append("-v")
-    completed = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
-    if completed.returncode == _USAGE_ERROR:
-        raise NewsdeskError("the crawl did not start (see the message above)")
-    reports = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
-    if completed.returncode not in (0, 1) or not reports:
-        raise NewsdeskError(f"the crawler exited with status {completed.returncode}")
-    return reports
+    return Crawl(command)

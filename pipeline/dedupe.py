@@ -125,11 +125,14 @@ def dedupe_loaded(
     items: Sequence[tuple[int, Article]],
     written: dict[int, Written],
     config: DedupeConfig | None = None,
+    known_keys: dict[str, list[int]] | None = None,
 ) -> DedupeStats:
     """Dedupe what `load_articles` just wrote, in the caller's transaction.
 
     `items` are the batch's (raw_page_id, article) pairs (their extras carry the provenance
     signals); `written` is load_articles' result: only pages that wrote a row are deduped.
+    `known_keys` ({content_hash: index keys}) are keys already computed (by the process
+    stage's workers); bodies missing from it are keyed here.
     """
     if not written:
         return DedupeStats()
@@ -142,7 +145,7 @@ def dedupe_loaded(
         [extras[p].get("original_url") for p in extras],
         [extras[p].get("credited_to") for p in extras],
     ])
-    return dedupe_articles(conn, sorted(ids), config)
+    return dedupe_articles(conn, sorted(ids), config, known_keys)
 
 
 # --- the core ----------------------------------------------------------------------------
@@ -224,7 +227,7 @@ class _Doc:
     content_hash: str
     title: str
     story_id: int | None
-    shingles: frozenset[str] = frozenset()
+    shingles: frozenset[str] | None = None  # computed only when the doc is in a candidate pair
 
 
 def index_keys(body: str, config: DedupeConfig) -> tuple[frozenset[str], list[int]]:
@@ -263,9 +266,12 @@ def confirm(a: _Doc, b: _Doc, config: DedupeConfig) -> tuple[str, float, float] 
 
 
 def dedupe_articles(
-    conn: psycopg.Connection, ids: Sequence[int], config: DedupeConfig | None = None
+    conn: psycopg.Connection, ids: Sequence[int], config: DedupeConfig | None = None,
+    known_keys: dict[str, list[int]] | None = None,
 ) -> DedupeStats:
-    """Index, match and group stored articles `ids`, in the caller's transaction."""
+    """Index, match and group stored articles `ids`, in the caller's transaction.
+
+    `known_keys` maps a body's content hash to its `index_keys`, when already computed."""
     config = config or DedupeConfig.from_env()
     stats = DedupeStats(articles=len(ids))
     if not ids:
@@ -277,8 +283,11 @@ def dedupe_articles(
     _drop_stale_keys(conn, [d.id for d in batch.values() if d.story_id is not None], config)
 
     key_rows: list[tuple[int, int]] = []
+    known_keys = known_keys or {}
     for doc in batch.values():
-        doc.shingles, keys = index_keys(doc.body, config)
+        keys = known_keys.get(doc.content_hash)
+        if keys is None:
+            doc.shingles, keys = index_keys(doc.body, config)
         key_rows += [(key, doc.id) for key in keys]
     # In index order: consecutive inserts and lookups then land on the same or neighbouring pages.
     key_rows.sort()
@@ -294,7 +303,11 @@ def dedupe_articles(
     docs = dict(batch)
     if others:
         for row in conn.execute(_BATCH_ROWS, [sorted(others)]).fetchall():
-            doc = docs[row[0]] = _Doc(*row)
+            docs[row[0]] = _Doc(*row)
+    # Shingle sets only for the docs that must be confirmed: most articles have no candidate.
+    for doc_id in {i for pair in found for i in pair}:
+        doc = docs[doc_id]
+        if doc.shingles is None:
             doc.shingles = frozenset(minhash.shingles(doc.body, config.shingle_size))
 
     pairs: dict[tuple[int, int], tuple[str, float, float]] = {}
@@ -365,23 +378,38 @@ def _group(conn, batch: dict[int, _Doc], docs: dict[int, _Doc], pairs, stats) ->
         components.setdefault(find(n), []).append(n)
 
     touched: set[int] = set()
+    assign: list[tuple[int, int]] = []  # (article, story)
+    storyless: list[list[int]] = []  # components that need a new story
     for members in components.values():
         stories = sorted(i for kind, i in members if kind == "s")
         articles = sorted(i for kind, i in members if kind == "a")
-        if stories:
-            target = stories[0]
-        else:
-            target = conn.execute("INSERT INTO stories DEFAULT VALUES RETURNING id").fetchone()[0]
-            stats.stories_new += 1
-        merged = stories[1:]
+        if not stories:
+            storyless.append(articles)
+            continue
+        target, merged = stories[0], stories[1:]
         if merged:
             conn.execute("UPDATE articles SET story_id = %s WHERE story_id = ANY(%s)",
                          [target, merged])
             conn.execute("DELETE FROM stories WHERE id = ANY(%s)", [merged])
             stats.stories_merged += len(merged)
-        if articles:
-            conn.execute("UPDATE articles SET story_id = %s WHERE id = ANY(%s)", [target, articles])
+        assign += [(a, target) for a in articles]
         touched.add(target)
+    if storyless:
+        # One statement for every new story (most articles have no copy: a story each), handed
+        # out in article order so the grouping's ids are deterministic.
+        new_ids = sorted(r[0] for r in conn.execute(
+            "INSERT INTO stories (article_count) SELECT 1 FROM generate_series(1, %s)"
+            " RETURNING id", [len(storyless)]).fetchall())
+        storyless.sort()
+        for story, articles in zip(new_ids, storyless, strict=True):
+            assign += [(a, story) for a in articles]
+        touched.update(new_ids)
+        stats.stories_new += len(new_ids)
+    if assign:
+        conn.execute(
+            "UPDATE articles AS a SET story_id = d.story"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS d (id, story) WHERE a.id = d.id",
+            [[a for a, _ in assign], [s for _, s in assign]])
     return touched
 
 

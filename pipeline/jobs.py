@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +10,7 @@ import psycopg
 
 from pipeline.config import Source
 from pipeline.console import print_run_summary, process_with_progress, stderr
-from pipeline.crawl import run_crawl
+from pipeline.crawl import start_crawl
 from pipeline.db import connect_migrated
 from pipeline.process import ProcessStats
 from pipeline.search import index_pending
@@ -36,15 +36,17 @@ def run_pipeline(
     verbose: bool = False,
     workers: int | None = None,
 ) -> RunResult:
-    """Crawl `sources` concurrently in a child process, then process their pending pages.
+    """Crawl `sources` concurrently in a child process while processing the pages it stores.
 
-    Pages of a source whose crawl failed are still processed: one failing source never stops
-    the others' articles, and whatever a failed crawl did fetch is not wasted.
+    Processing starts with the crawl and claims pages as the crawl commits them, so the
+    crawl's work hides behind extraction; it ends once the crawl has exited and nothing is
+    pending. Pages of a source whose crawl failed are still processed: one failing source never
+    stops the others' articles, and whatever a failed crawl did fetch is not wasted.
     """
     names = [s.name for s in sources]
     connect_migrated().close()
     stderr.print(f"crawling {len(names)} source(s): {', '.join(names)}")
-    reports = run_crawl(
+    crawl = start_crawl(
         names,
         sources_path=sources_path,
         run_key=run_key,
@@ -52,8 +54,14 @@ def run_pipeline(
         no_delay=no_delay,
         verbose=verbose,
     )
-    with connect_migrated() as conn:
-        stats = process_stage(conn, sources, only=names, workers=workers)
+    try:
+        with connect_migrated() as conn:
+            stats = process_stage(conn, sources, only=names, workers=workers,
+                                  more_coming=crawl.running)
+    except BaseException:
+        crawl.stop()
+        raise
+    reports = crawl.finish()
     print_run_summary(reports, stats)
     return RunResult(reports, stats)
 
@@ -64,12 +72,15 @@ def process_stage(
     *,
     only: Sequence[str] | None = None,
     workers: int | None = None,
+    more_coming: Callable[[], bool] | None = None,
 ) -> ProcessStats:
     """Extract, load and dedupe the pending pages, then index the new articles for search.
 
-    Search indexing runs after the load on purpose: parsing text for a tsvector during the load
-    would cut its speed by three quarters (see pipeline/search.py).
+    `more_coming` says whether a producer (a running crawl) may still store pages: see
+    `process_pending`. Search indexing runs after the load on purpose: parsing text for a
+    tsvector during the load would cut its speed by three quarters (see pipeline/search.py).
     """
-    stats = process_with_progress(conn, sources, only=only, workers=workers)
+    stats = process_with_progress(conn, sources, only=only, workers=workers,
+                                  more_coming=more_coming)
     index_pending(workers=workers)
     return stats

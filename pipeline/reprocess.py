@@ -10,11 +10,9 @@ by field, and only articles with a changed field are written. The result counts 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,7 +22,7 @@ from pipeline import boilerplate, title_affixes
 from pipeline.article import Article
 from pipeline.config import Source
 from pipeline.extract import EXTRACTOR_VERSION
-from pipeline.process import _hints, _init_worker, _Page, extract_page
+from pipeline.process import _hints, _Page, extract_page, extraction_pool
 from pipeline.store import load_articles
 
 BATCH_SIZE = 200
@@ -104,14 +102,7 @@ def reprocess(
     workers = workers or os.cpu_count() or 1
     params = {"sources": list(only) if only else None, "since": since, "limit": batch_size}
     stats = ReprocessStats()
-    if workers == 1:
-        _init_worker(by_name, learned, affixes)
-        _run(conn, map, params, stats, on_batch)
-        return stats
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipeline.extract"])
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(by_name, learned, affixes)) as pool:
+    with extraction_pool(workers, by_name, learned, affixes) as pool:
 
         def pool_map(function, pages):
             return pool.map(function, pages, chunksize=max(1, len(pages) // (workers * 4)))

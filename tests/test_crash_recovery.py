@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import psycopg
@@ -173,14 +174,27 @@ def _clone(pg_server_url: str, db_url: str) -> tuple[str, str]:
     return name, make_conninfo(pg_server_url, dbname=name)
 
 
+def processes_with(text: str) -> list[int]:
+    """Other processes whose environment holds `text` (Linux /proc: children that outlived a
+    killed parent have no other tie to it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            with suppress(OSError):
+                if text.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
 def _articles(db_url: str) -> list[tuple[str, str]]:
     with psycopg.connect(db_url) as conn:
         return sorted(conn.execute("SELECT canonical_url, content_hash FROM articles").fetchall())
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])  # in-process; a pool with batches in flight
 def test_process_killed_mid_batch_then_rerun_stores_every_article_exactly_once(
-    site: RunningSite, db_url: str, pg_server_url: str, tmp_path: Path
+    site: RunningSite, db_url: str, pg_server_url: str, tmp_path: Path, workers: str
 ) -> None:
     sources = write_sources(site, tmp_path / "sources.yaml")
     assert run(crawl_args(sources, "process-kill")).returncode == 0
@@ -189,7 +203,7 @@ def test_process_killed_mid_batch_then_rerun_stores_every_article_exactly_once(
     clone, clone_url = _clone(pg_server_url, db_url)
     try:
         process = [sys.executable, "-m", "pipeline.cli", "process", "--sources", str(sources),
-                   "--workers", "1"]  # fmt: skip
+                   "--workers", workers]  # fmt: skip
         env = os.environ | {"NEWSDESK_DATABASE_URL": clone_url}
         clean = subprocess.run([*process[:-1], "2"], cwd=REPO_ROOT, capture_output=True, text=True,
                                timeout=DEADLINE * 2, env=env)  # fmt: skip
@@ -198,6 +212,11 @@ def test_process_killed_mid_batch_then_rerun_stores_every_article_exactly_once(
         pending = "SELECT count(*) FROM raw_pages WHERE processed_at IS NULL"
         kill_when(proc, lambda: count(db_url, pending) <= total - 200, timeout=DEADLINE * 2)
         assert 0 < count(db_url, pending) < total  # killed between batches' commits
+        # Its worker pool (and forkserver) end with it instead of waiting for work forever.
+        end = time.monotonic() + 15
+        while processes_with(db_url) and time.monotonic() < end:
+            time.sleep(0.2)
+        assert processes_with(db_url) == []
         rerun = run(process)
         assert rerun.returncode == 0, rerun.stderr
         assert count(db_url, pending) == 0

@@ -1,8 +1,8 @@
 """The database layer: which Postgres to use, connections, migrations and named queries."""
 
-from pipeline.db.connection import connect, database_url, redact
+from pipeline.db.connection import connect, database_url, redact, sibling
 
-__all__ = ["connect", "connect_migrated", "database_url", "redact"]
+__all__ = ["connect", "connect_migrated", "database_url", "redact", "sibling"]
 
 
 def connect_migrated(url: str | None = None):

@@ -66,6 +66,12 @@ def lost_connection(exc: psycopg.OperationalError) -> str:
     )
 
 
+def sibling(conn: psycopg.Connection) -> psycopg.Connection:
+    """Another connection to `conn`'s database, with the same parameters (password included:
+    `info.dsn` leaves it out on purpose)."""
+    return psycopg.connect(conn.info.dsn, password=conn.info.password, connect_timeout=10)
+
+
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]+@")
 # A key=value password may be quoted, with \' and \\ escaped inside (libpq's conninfo syntax).
 _PASSWORD_IN_KV = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
