@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from importlib.metadata import version
+from itertools import chain
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -182,7 +184,8 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     if doc is None or not (doc.text or "").strip():
         raise NotAnArticle(f"{url}: no article text found on the page")
 
-    title = titles.choose(page, site_names=site_names, section=_section(page, doc),
+    section = _section(page, doc, tree)
+    title = titles.choose(page, site_names=site_names, section=section,
                           fallbacks=(doc.title, hints.get("title")),
                           override=hints.get("override_title"), learned=title_affixes or ())
     body = _body(doc.text, title)
@@ -218,9 +221,9 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
         modified_at=modified,
         date_source=date_source,
         language=language,
-        section=_section(page, doc),
+        section=section,
         tags=_tags(page),
-        image_url=_image(page, doc, url),
+        image_url=_image(page, doc, tree, url),
         body=body,
         word_count=words,
         is_paywalled=_paywalled(page, tree, may_be_paywalled),
@@ -620,11 +623,35 @@ def _description(page: PageMetadata, doc: Any) -> str | None:
     return None
 
 
-def _section(page: PageMetadata, doc: Any) -> str | None:
+# A breadcrumb trail ("Home > World > ..."), named in English or French ("fil d'Ariane"), by
+# class, id or aria-label; "readcrumb" matches "Breadcrumb" and "breadcrumbs" alike.
+_XP_BREADCRUMB_LINKS = etree.XPath(
+    "(//*[contains(concat(@class, ' ', @id, ' ', @aria-label), 'readcrumb')"
+    " or contains(concat(@class, ' ', @id), 'ariane')])[1]//a")
+# The lead picture: the first figure after the headline (a page without og:image still has one).
+_XP_LEAD_IMAGE = etree.XPath("(//h1/following::figure//img[@src or @data-src])[1]")
+
+
+def _section(page: PageMetadata, doc: Any, tree: etree._Element) -> str | None:
     for value in (page.first("article:section"), *ld_strings(page.ld("articleSection")),
                   page.first("section", "parsely-section", "category")):
         if value and value.strip():
             return " ".join(value.split())
+    return _breadcrumb_section(tree)
+
+
+def _lead_image(tree: etree._Element) -> Iterator[str | None]:
+    """The first figure's picture after the headline, looked up only when asked for."""
+    for img in _XP_LEAD_IMAGE(tree):
+        yield img.get("src") or img.get("data-src")
+
+
+def _breadcrumb_section(tree: etree._Element) -> str | None:
+    """The breadcrumb's deepest link that is not the home page: the article's section."""
+    for link in reversed(_XP_BREADCRUMB_LINKS(tree)):
+        text = " ".join(link.text_content().split())
+        if text and len(text) <= 40 and urlsplit(link.get("href", "")).path.strip("/"):
+            return text
     return None
 
 
@@ -642,11 +669,12 @@ def _tags(page: PageMetadata) -> list[str]:
     return tags
 
 
-def _image(page: PageMetadata, doc: Any, url: str) -> str | None:
-    for value in (page.first("og:image", "og:image:url", "og:image:secure_url"),
-                  *ld_strings(page.ld("image"), "url", "contentUrl"),
-                  page.first("twitter:image", "twitter:image:src"), doc.image):
-        if value and value.strip():
+def _image(page: PageMetadata, doc: Any, tree: etree._Element, url: str) -> str | None:
+    declared = (page.first("og:image", "og:image:url", "og:image:secure_url"),
+                *ld_strings(page.ld("image"), "url", "contentUrl"),
+                page.first("twitter:image", "twitter:image:src"), doc.image)
+    for value in chain(declared, _lead_image(tree)):
+        if value and value.strip() and not value.startswith("data:"):
             return urljoin(url, value.strip())
     return None
 

@@ -263,3 +263,26 @@ def test_language_falls_back_to_source_and_detects_mismatch() -> None:
     assert extract_article(html, "https://exemple.fr/a", source=source).language == "fr"
     mislabelled = page(paragraphs=FRENCH, lang="en", h1="Le budget adopté")
     assert extract_article(mislabelled, "https://exemple.fr/a").language == "fr"
+
+
+def test_section_and_image_from_the_page_when_nothing_declares_them() -> None:
+    """No article:section and no og:image: the breadcrumb's deepest link gives the section and
+    the first figure after the headline the image; a home link or a logo before it does not."""
+    crumbs = ('<div class="fil-ariane"><a href="/">Accueil</a> &gt; '
+              '<a href="/monde/">Monde</a></div>')
+    figure = '<figure><img src="/img/lead.jpg" alt=""><figcaption>© Exemple</figcaption></figure>'
+    html = page(body_top=figure, paragraphs=FRENCH, lang="fr", h1="Le conseil adopte le budget")
+    html = html.replace("<main>", f'<header><img src="/logo.png"></header>{crumbs}<main>')
+    art = extract_article(html, "https://www.exemple.fr/monde/budget", fetched_at=FETCHED)
+    assert art.section == "Monde"
+    assert art.image_url == "https://www.exemple.fr/img/lead.jpg"
+
+    declared = page(head='<meta property="article:section" content="Politique">'
+                         '<meta property="og:image" content="https://cdn.exemple.fr/og.jpg">',
+                    body_top=figure, paragraphs=FRENCH, lang="fr")
+    art = extract_article(declared.replace("<main>", crumbs + "<main>"),
+                          "https://www.exemple.fr/monde/budget", fetched_at=FETCHED)
+    assert (art.section, art.image_url) == ("Politique", "https://cdn.exemple.fr/og.jpg")
+
+    bare = extract_article(page(), "https://www.example.com/news/budget", fetched_at=FETCHED)
+    assert (bare.section, bare.image_url) == (None, None)

@@ -78,12 +78,14 @@ def test_bodies(extracted) -> None:
     assert share >= 0.95, misses
 
 
-def test_authors_language_paywall_canonical(extracted) -> None:
+def test_authors_language_paywall_canonical_section_image(extracted) -> None:
     for name, check in {
         "authors": lambda t, a: a.authors == list(t.authors),
         "language": lambda t, a: a.language == t.language,
         "paywall": lambda t, a: a.is_paywalled == t.is_paywalled,
         "canonical": lambda t, a: a.canonical_url == t.canonical_url,
+        "section": lambda t, a: a.section == t.section,
+        "image": lambda t, a: a.image_url == t.image_url,
     }.items():
         share, misses = _share(extracted, check)
         assert share >= 0.95, (name, misses)
