@@ -412,10 +412,19 @@ def _published(page: PageMetadata, doc: Any, tree: etree._Element, url: str, tz:
                languages: list[str] | None, fetched_at: datetime | None,
                hints: dict) -> tuple[datetime | None, str | None]:
     url_day = sd.url_date(url)
-    shown = [d for d in sd.headline_dates(tree, tz, languages, url_day)
-             if nz.plausible_date(d.value, fetched_at)]
-    shown_published = next((d.value for d in shown if not d.updated), None)
-    shown_updated = next((d.value for d in shown if d.updated), None)
+    looked_up: list[tuple[datetime | None, datetime | None]] = []
+
+    def shown() -> tuple[datetime | None, datetime | None]:
+        """(published, updated) as shown under the headline. Looked up only when needed: its
+        dateparser calls are a fifth of extraction time, and a declared date nothing casts
+        doubt on needs no second opinion."""
+        if not looked_up:
+            dates = [d for d in sd.headline_dates(tree, tz, languages, url_day)
+                     if nz.plausible_date(d.value, fetched_at)]
+            looked_up.append((next((d.value for d in dates if not d.updated), None),
+                              next((d.value for d in dates if d.updated), None)))
+        return looked_up[0]
+
     modified = _declared_modified(page, tz, fetched_at)
     is_news = page.is_news_article
     steps = [
@@ -424,7 +433,7 @@ def _published(page: PageMetadata, doc: Any, tree: etree._Element, url: str, tz:
          + ld_strings(page.ld("dateCreated"))),
         ("opengraph", lambda: page.all(*_OG_PUBLISHED)),
         ("meta", lambda: page.all(*_META_PUBLISHED) + page.itemprops.get("datePublished", [])),
-        ("byline", lambda: [shown_published] if shown_published else []),
+        ("byline", lambda: [shown()[0]] if shown()[0] else []),
         ("trafilatura", lambda: [doc.date] if doc.date else []),
         ("byline", lambda: byline()),
     ]
@@ -446,7 +455,9 @@ def _published(page: PageMetadata, doc: Any, tree: etree._Element, url: str, tz:
             if label == "json-ld" and doubtful_ld:
                 weak = weak if weak[0] else (parsed, label)
                 continue
-            if label in ("json-ld", "opengraph", "meta") and shown_published is not None \
+            if label in ("json-ld", "opengraph", "meta") and _may_be_doubted(
+                    parsed, page, modified, url_day, tz, languages) \
+                    and (shown_published := shown()[0]) is not None \
                     and _shown_wins(shown_published, parsed, page, modified, url_day, is_news,
                                     tz, languages):
                 return shown_published, "byline"
@@ -470,7 +481,7 @@ def _published(page: PageMetadata, doc: Any, tree: etree._Element, url: str, tz:
     if nz.plausible_date(parsed, fetched_at):
         via = hints.get("via") if hints.get("via") in ("feed", "sitemap") else "feed"
         return parsed, via
-    if shown_updated is not None:  # the page shows no other date than its last update
+    if (shown_updated := shown()[1]) is not None:  # the page shows only its last update
         return shown_updated, "byline"
     # Last, htmldate's extensive search: any date in the page's text (slow, and the most likely
     # to pick a date the article merely mentions, hence after what the publisher declared).
@@ -479,6 +490,23 @@ def _published(page: PageMetadata, doc: Any, tree: etree._Element, url: str, tz:
         if nz.plausible_date(parsed, fetched_at) and (parsed.month, parsed.day) != (1, 1):
             return parsed, "htmldate"
     return weak
+
+
+def _declared_published(page: PageMetadata) -> list[str]:
+    return (ld_strings(page.ld("datePublished")) + page.all(*_OG_PUBLISHED)
+            + page.all(*_META_PUBLISHED) + page.itemprops.get("datePublished", []))
+
+
+def _may_be_doubted(declared: datetime, page: PageMetadata, modified: list[datetime],
+                    url_day: date | None, tz: str | None, languages: list[str] | None) -> bool:
+    """Whether any reason `_shown_wins` weighs can hold for this declared date, whatever the
+    page shows: if none can, the shown date need not be looked up."""
+    if url_day is not None:
+        return declared.date() != url_day
+    if modified:
+        return True
+    return any((p := nz.parse_date_local(v, tz, languages)) and p.date() != declared.date()
+               for v in _declared_published(page))
 
 
 def _shown_wins(shown: datetime, declared: datetime, page: PageMetadata,
@@ -501,10 +529,8 @@ def _shown_wins(shown: datetime, declared: datetime, page: PageMetadata,
         return True
     if gap == 1:
         return False  # the same instant seen from two zones, most likely
-    others = (ld_strings(page.ld("datePublished")) + page.all(*_OG_PUBLISHED)
-              + page.all(*_META_PUBLISHED) + page.itemprops.get("datePublished", []))
     if any((p := nz.parse_date_local(v, tz, languages)) and p.date() == shown.date()
-           for v in others):
+           for v in _declared_published(page)):
         return True
     return not is_news and shown.date() in {m.date() for m in modified}
 
