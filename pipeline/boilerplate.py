@@ -21,10 +21,12 @@ import math
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import psycopg
+from psycopg import sql
 
 from pipeline import normalise as nz
 
@@ -32,6 +34,8 @@ SAMPLE = 200  # most recent articles of a source that are counted
 MIN_SAMPLE = 10  # fewer stored articles than this: too few to tell furniture from news
 MIN_PAGES = 5
 MIN_SHARE = 0.3
+
+T = TypeVar("T")
 
 
 def line_key(line: str) -> str:
@@ -84,13 +88,10 @@ def learn(conn: psycopg.Connection, source: str, *, sample: int = SAMPLE,
     """
     result = Learned(source)
     with conn.transaction():
-        rows = conn.execute(
-            "SELECT id, body FROM articles WHERE source = %s"
-            " ORDER BY fetched_at DESC, id DESC LIMIT %s",
-            (source, sample),
-        ).fetchall()
+        rows = sample_recent(conn, source, "body", sample)
         result.sample = len(rows)
-        if len(rows) < MIN_SAMPLE:
+        threshold = recurrence_threshold(len(rows), min_share, min_pages)
+        if threshold is None:
             return result
         counts: Counter[str] = Counter()
         example: dict[str, str] = {}
@@ -101,7 +102,6 @@ def learn(conn: psycopg.Connection, source: str, *, sample: int = SAMPLE,
             counts.update(keys.keys())
             for key, line in keys.items():
                 example.setdefault(key, line)
-        threshold = max(min_pages, math.ceil(min_share * len(rows)))
         recurring = {key: n for key, n in counts.items() if n >= threshold}
         if recurring:
             cur = conn.execute(
@@ -140,12 +140,39 @@ def load_one(conn: psycopg.Connection, source: str) -> set[str]:
 
 
 def refresh(conn: psycopg.Connection, sources: Iterable[str]) -> list[Learned]:
-    """`learn` for each source; a source that cannot be learned from is skipped (with one line
-    on stderr), never failing the run that already stored its articles."""
+    """`learn` for each source (see `refresh_each`)."""
+    return refresh_each(conn, sources, learn, "boilerplate")
+
+
+# --- shared with pipeline.title_affixes: what one source repeats across its recent articles ---
+
+def sample_recent(conn: psycopg.Connection, source: str, column: str,
+                  sample: int) -> list[tuple[int, str]]:
+    """(id, `column`) of the source's `sample` most recently fetched articles."""
+    query = sql.SQL(
+        "SELECT id, {column} FROM articles WHERE source = %s AND {column} IS NOT NULL"
+        " ORDER BY fetched_at DESC, id DESC LIMIT %s"
+    ).format(column=sql.Identifier(column))
+    return conn.execute(query, (source, sample)).fetchall()
+
+
+def recurrence_threshold(sampled: int, min_share: float, min_pages: int) -> int | None:
+    """In how many of `sampled` articles something must recur to be furniture; None when too
+    few were sampled to tell furniture from news."""
+    if sampled < MIN_SAMPLE:
+        return None
+    return max(min_pages, math.ceil(min_share * sampled))
+
+
+def refresh_each(conn: psycopg.Connection, sources: Iterable[str],
+                 learn_one: Callable[[psycopg.Connection, str], T], what: str) -> list[T]:
+    """`learn_one` for each source; a source that cannot be learned from is skipped (with one
+    line on stderr naming `what` and the source), never failing the run that stored its
+    articles."""
     done = []
     for name in sources:
         try:
-            done.append(learn(conn, name))
+            done.append(learn_one(conn, name))
         except (psycopg.Error, ValueError) as exc:
-            print(f"boilerplate: {name}: not refreshed: {exc}".splitlines()[0], file=sys.stderr)
+            print(f"{what}: {name}: not refreshed: {exc}".splitlines()[0], file=sys.stderr)
     return done

@@ -17,16 +17,21 @@ Learned affixes stay until deleted by hand, like learned boilerplate lines.
 
 from __future__ import annotations
 
-import math
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psycopg
 
-from pipeline.boilerplate import MIN_PAGES, MIN_SAMPLE, MIN_SHARE, SAMPLE
+from pipeline.boilerplate import (
+    MIN_PAGES,
+    MIN_SHARE,
+    SAMPLE,
+    recurrence_threshold,
+    refresh_each,
+    sample_recent,
+)
 from pipeline.titles import strip_learned
 
 # Where a suffix may start: a spaced separator, or an unspaced bar or full-width colon (CJK).
@@ -86,15 +91,11 @@ def learn(conn: psycopg.Connection, source: str, *, sample: int = SAMPLE,
     """
     result = Learned(source)
     with conn.transaction():
-        rows = conn.execute(
-            "SELECT id, title FROM articles WHERE source = %s AND title IS NOT NULL"
-            " ORDER BY fetched_at DESC, id DESC LIMIT %s",
-            (source, sample),
-        ).fetchall()
+        rows = sample_recent(conn, source, "title", sample)
         result.sample = len(rows)
-        if len(rows) < MIN_SAMPLE:
+        threshold = recurrence_threshold(len(rows), min_share, min_pages)
+        if threshold is None:
             return result
-        threshold = max(min_pages, math.ceil(min_share * len(rows)))
         found = common_affixes([title for _, title in rows], threshold)
         if found:
             cur = conn.execute(
@@ -126,13 +127,5 @@ def load_one(conn: psycopg.Connection, source: str) -> Affixes:
 
 
 def refresh(conn: psycopg.Connection, sources: Iterable[str]) -> list[Learned]:
-    """`learn` for each source; a source that cannot be learned from is skipped (with one line
-    on stderr), never failing the run that already stored its articles."""
-    done = []
-    for name in sources:
-        try:
-            done.append(learn(conn, name))
-        except (psycopg.Error, ValueError) as exc:
-            print(f"title affixes: {name}: not refreshed: {exc}".splitlines()[0],
-                  file=sys.stderr)
-    return done
+    """`learn` for each source (see `pipeline.boilerplate.refresh_each`)."""
+    return refresh_each(conn, sources, learn, "title affixes")
