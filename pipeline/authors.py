@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from lxml import etree
 
 from pipeline import normalise as nz
+from pipeline.fallback_metadata import TrafilaturaMetadata
 from pipeline.metadata import PageMetadata, ld_strings
 
 # Byline-like elements: rel=author, or a class naming an author, byline or signature. Matched
@@ -37,7 +37,7 @@ _WRITTEN_BY_LABEL = re.compile(r"(?:^|\s)(?:by|von|par|por|da|door|av|przez)$|au
 Clean = Callable[[list[str]], list[str]]
 
 
-def reconcile(page: PageMetadata, doc: Any, tree: etree._Element, hints: dict,
+def reconcile(page: PageMetadata, guessed: TrafilaturaMetadata, tree: etree._Element, hints: dict,
               site_names: list[str]) -> list[str]:
     """The page's authors, cleaned; [] when nobody is named."""
 
@@ -48,10 +48,10 @@ def reconcile(page: PageMetadata, doc: Any, tree: etree._Element, hints: dict,
         names = clean(hints["override_authors"])
         if names:
             return names
-    return choose(candidates(page, doc, tree, hints, clean), clean)
+    return choose(candidates(page, guessed, tree, hints, clean), clean)
 
 
-def candidates(page: PageMetadata, doc: Any, tree: etree._Element, hints: dict,
+def candidates(page: PageMetadata, guessed: TrafilaturaMetadata, tree: etree._Element, hints: dict,
                clean: Clean) -> tuple[tuple[str, Callable[[], list[str]]], ...]:
     """Every step, in order, as (name, raw strings), computed only when reached."""
     ld = page.jsonld
@@ -67,7 +67,7 @@ def candidates(page: PageMetadata, doc: Any, tree: etree._Element, hints: dict,
         ("byline", lambda: byline_element(tree)),
         ("by-line", lambda: by_line(tree, clean)),
         ("author-link", lambda: author_link(tree, clean)),
-        ("trafilatura", lambda: [doc.author] if doc.author else []),
+        ("trafilatura", lambda: [guessed.author] if guessed.author else []),
         ("feed", lambda: hints.get("authors") or []),
     )
 

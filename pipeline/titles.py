@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import unescape
+from itertools import chain
 
 from pipeline import normalise as nz
 from pipeline.metadata import PageMetadata, ld_strings
@@ -90,11 +91,11 @@ def _words(text: str) -> set[str]:
 
 
 def choose(page: PageMetadata, *, site_names: Sequence[str], section: str | None,
-           fallbacks: Sequence[str | None] = (), override: str | None = None,
+           fallbacks: Sequence[Callable[[], str | None]] = (), override: str | None = None,
            learned: Sequence[tuple[str, str]] = ()) -> str | None:
-    """The page's title. `fallbacks` are tried last, in order (trafilatura's title, the feed's);
-    `override` (the source's title selector) wins outright; `learned` are the source's learned
-    affixes."""
+    """The page's title. `fallbacks` are tried last, in order, each worked out only if reached
+    (trafilatura's title, the feed's); `override` (the source's title selector) wins outright;
+    `learned` are the source's learned affixes."""
     if override:
         return " ".join(override.split())
     keys = nz.site_name_keys(*site_names)
@@ -135,9 +136,8 @@ def choose(page: PageMetadata, *, site_names: Sequence[str], section: str | None
         clean(h1_in_title),
         clean(page.first("dc.title", "dcterms.title", "headline")),
         tag,
-        *map(clean, fallbacks),
     ]
-    return next(filter(None, candidates), None)
+    return next(filter(None, chain(candidates, (clean(value()) for value in fallbacks))), None)
 
 
 def _visible_headline(page: PageMetadata, h1s: list[str | None],
