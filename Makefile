@@ -24,7 +24,8 @@ chromium:
 airflow: $(STAMP)
 	$(BIN)/newsdesk airflow
 
-# Every stage against a 10,000-article demo site; rewrites docs/performance.md (about an hour).
+# Every stage against a 10,000-article demo site, plus the 50k and 100k growth points; rewrites
+# docs/performance.md as each section ends (about an hour and a half).
 bench: $(STAMP)
 	$(BIN)/python bench/performance.py --out docs/performance.md
 

@@ -8,8 +8,11 @@ The demo site runs in its own process (`newsdesk demo-site serve`), as a real si
 measured stage runs in its own process tree whose resident memory and CPU time are sampled, with
 the database server's CPU time beside them. Every figure is the median of `--repeat` runs; ratios
 are against the one-core bare trafilatura rate measured in the same run on the same pages, which
-is the limit this pipeline is judged by. `--memory-scales` runs the crawl alone and the process
-stage alone once at each size, for the growth of their peak memory.
+is the limit this pipeline is judged by. `--scales` runs `newsdesk run` once at each size and
+`--memory-scales` the crawl alone and the process stage alone once at each size, for the growth of
+time per article and of peak memory; the size equal to `--articles` reuses the repeated runs. With
+`--out`, the table is rewritten after each section, so a run that stops early keeps what it
+measured.
 """
 
 from __future__ import annotations
@@ -242,8 +245,10 @@ CPU_UNIT = "ms CPU/page"
 
 
 def render(figures: list[Figure], args: argparse.Namespace, limit: Figure, limit_cpu: Figure,
-           seconds: float) -> str:
-    lines = [
+           seconds: float, complete: bool = True) -> str:
+    lines = [] if complete else [
+        "- **unfinished**: written as each section ended; the run stopped before the rest"]
+    lines += [
         f"- machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
         f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, demo site of {args.articles} articles, "
@@ -312,6 +317,12 @@ def main() -> int:
         figures.append(Figure(name, unit, note=note))
         return figures[-1]
 
+    def checkpoint() -> None:
+        """Write what is measured so far: a run that dies at 100k keeps its other figures."""
+        if args.out:
+            write_report(args.out, render(figures, args, limit_fig, limit_cpu,
+                                          time.perf_counter() - began, complete=False))
+
     def growth(series: list[Figure], what: str) -> None:
         """Note each figure's growth over the first of its series (flat is the goal)."""
         for f in series[1:]:
@@ -379,28 +390,39 @@ def main() -> int:
                 e2e_mem.runs.append(measured.peak_mib)
                 e2e_cpu.runs.append(cpu_per_item(measured, stored))
 
+        checkpoint()
+
+        # The growth curves: the main site's size reuses the runs above; every other size is
+        # run once (at 50k and 100k articles a repeat would cost as much as the rest together).
         curve = []
         for scale in args.scales:
+            curve.append(figure(f"end to end at {scale} articles", "ms/article"))
+            if scale == args.articles:
+                curve[-1].runs = [1000 / rate for rate in e2e.runs]
+                continue
             with demo_site(scale, workdir) as sources:
-                curve.append(figure(f"end to end at {scale} articles", "ms/article"))
-                for _ in range(args.repeat):
-                    measured, stored = end_to_end(server.fresh("bench_scale"), sources, env,
-                                                  server)
-                    curve[-1].runs.append(1000 * measured.wall / max(stored, 1))
+                measured, stored = end_to_end(server.fresh("bench_scale"), sources, env, server)
+                curve[-1].runs.append(1000 * measured.wall / max(stored, 1))
+            checkpoint()
         growth(curve, "first scale")
 
         crawl_peaks, process_peaks = [], []
         for scale in args.memory_scales:
+            crawl_peaks.append(figure(f"crawl alone at {scale} articles: peak memory", "MiB"))
+            process_peaks.append(figure(
+                f"process stage, {cores} worker(s), at {scale} articles: peak memory", "MiB"))
+            if scale == args.articles:
+                crawl_peaks[-1].runs = list(crawl_mem.runs)
+                process_peaks[-1].runs = list(memory.runs)  # the last stage above: all cores
+                continue
             with demo_site(scale, workdir) as sources:
                 env["NEWSDESK_SOURCES"] = str(sources)
                 url = server.fresh("bench_memory")
-                crawl_peaks.append(figure(f"crawl alone at {scale} articles: peak memory", "MiB"))
                 crawl_peaks[-1].runs.append(crawl(url, sources, env, server).peak_mib)
-                process_peaks.append(figure(
-                    f"process stage, {cores} worker(s), at {scale} articles: peak memory", "MiB"))
                 process_peaks[-1].runs.append(process_stage(url, cores, env, server)[0].peak_mib)
-        growth(crawl_peaks, "smallest crawl (one run)")
-        growth(process_peaks, "smallest process stage (one run)")
+            checkpoint()
+        growth(crawl_peaks, "smallest crawl")
+        growth(process_peaks, "smallest process stage")
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
