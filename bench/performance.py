@@ -374,6 +374,8 @@ def main() -> int:
                     cpu.runs.append(cpu_per_item(measured, count))
                     db_shares.append(measured.db_cpu / (measured.cpu + measured.db_cpu))
                 cpu.note = f"of which the database {statistics.median(db_shares):.0%}"
+                if workers == cores:
+                    all_cores_memory = memory  # the 10k point of the memory growth below
 
             load = figure("load alone (COPY + upsert, all indexes)", "articles/s")
             for _ in range(args.repeat):
@@ -413,7 +415,7 @@ def main() -> int:
                 f"process stage, {cores} worker(s), at {scale} articles: peak memory", "MiB"))
             if scale == args.articles:
                 crawl_peaks[-1].runs = list(crawl_mem.runs)
-                process_peaks[-1].runs = list(memory.runs)  # the last stage above: all cores
+                process_peaks[-1].runs = list(all_cores_memory.runs)
                 continue
             with demo_site(scale, workdir) as sources:
                 env["NEWSDESK_SOURCES"] = str(sources)
