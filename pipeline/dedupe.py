@@ -20,6 +20,7 @@ the batch, so no transaction waits for it while holding article row locks (no de
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -174,16 +175,17 @@ SELECT * FROM unnest(%s::bigint[], %s::bigint[])
 ON CONFLICT DO NOTHING
 """
 
-# One indexed lookup per key, at most max_per_key rows each (the lowest ids: deterministic).
+# One indexed lookup per key, at most max_per_key rows each (the lowest ids: deterministic),
+# each row with the key that found it; exact copies (same content hash) have no key.
 _CANDIDATES = """
-SELECT DISTINCT q.article_id, c.article_id
+SELECT q.article_id, c.article_id, q.key
   FROM unnest(%(ids)s::bigint[], %(keys)s::bigint[]) AS q (article_id, key)
  CROSS JOIN LATERAL (
        SELECT b.article_id FROM article_bands b
         WHERE b.key = q.key AND b.article_id <> q.article_id
         ORDER BY b.article_id LIMIT %(limit)s) c
-UNION
-SELECT q.id, c.id
+UNION ALL
+SELECT q.id, c.id, NULL
   FROM unnest(%(batch)s::bigint[], %(content_hashes)s::text[]) AS q (id, content_hash)
  CROSS JOIN LATERAL (
        SELECT a.id FROM articles a
@@ -294,10 +296,10 @@ def dedupe_articles(
     keys, owners = (list(col) for col in zip(*key_rows, strict=True)) if key_rows else ([], [])
     if key_rows:
         conn.execute(_INSERT_KEYS, [keys, owners])
-    found = conn.execute(_CANDIDATES, {
+    found = worth_confirming(conn.execute(_CANDIDATES, {
         "ids": owners, "keys": keys, "limit": config.max_per_key,
         "batch": list(batch), "content_hashes": [d.content_hash for d in batch.values()],
-    }).fetchall()
+    }).fetchall(), config.max_per_key)
 
     others = {c for _, c in found if c not in batch}
     docs = dict(batch)
@@ -331,6 +333,32 @@ def dedupe_articles(
     touched = _group(conn, batch, docs, pairs, stats)
     update_stories(conn, touched)
     return stats
+
+
+def worth_confirming(
+    rows: Iterable[tuple[int, int, int | None]], max_per_key: int
+) -> list[tuple[int, int]]:
+    """The (probe, candidate) pairs to confirm, from the candidate lookup's (probe, candidate,
+    key) rows.
+
+    A hot key (its lookup hit `max_per_key`) is usually a stock phrase: a quote, a sign-off, a
+    boilerplate sentence that many unrelated bodies share, so its members share that one key with
+    the probe and nothing else. Confirming them would cost a body fetch and a shingle set each,
+    batch after batch, more as the corpus grows. So a candidate met only through hot keys is kept
+    when it shares at least two of them: a copy shares most of its keys with its original (about
+    3 bands of 24 at Jaccard 0.5, its openings too), a chance collision one.
+    """
+    rows = list(rows)
+    per_lookup = Counter((probe, key) for probe, _, key in rows if key is not None)
+    kept: set[tuple[int, int]] = set()
+    hot: Counter[tuple[int, int]] = Counter()
+    for probe, cand, key in rows:
+        if key is None or per_lookup[probe, key] < max_per_key:
+            kept.add((probe, cand))
+        else:
+            hot[probe, cand] += 1
+    kept.update(pair for pair, shared in hot.items() if shared >= 2)
+    return sorted(kept)
 
 
 def _drop_stale_keys(conn: psycopg.Connection, ids: list[int], config: DedupeConfig) -> None:
