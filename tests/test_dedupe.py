@@ -221,6 +221,31 @@ def test_story_merge_keeps_the_lower_id(conn):
     assert conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 1
 
 
+def test_only_pairs_whose_shared_keys_make_a_copy_likely_are_confirmed():
+    band, band2, opening, stock_opening = 1, 2, 3, 4
+    rows = [
+        (10, 20, None),  # same content hash
+        (10, 21, band), (10, 21, band2),  # two shared bands
+        (10, 22, opening),  # one opening: a teaser
+        (10, 23, band),  # one band only: a stock phrase
+        *[(10, 30 + n, stock_opening) for n in range(3)],  # a common opening, alone
+        (10, 30, band2),  # ... unless something else is shared too
+    ]
+    kept = dedupe.worth_confirming(rows, {opening, stock_opening}, max_per_key=3)
+    assert kept == [(10, 20), (10, 21), (10, 22), (10, 30)]
+
+
+def test_a_story_with_more_copies_than_max_per_key_still_gathers_them_all(conn, monkeypatch):
+    """Once a story's keys hit the per-key limit, its keys are common: each copy still meets it
+    through the keys it shares with the copies before it."""
+    monkeypatch.setenv("NEWSDESK_DEDUPE_MAX_PER_KEY", "2")
+    keys = ["o5", *(f"o5/{kind}" for kind in ("headline", "template", "added", "dropped",
+                                               "edited", "teaser"))]
+    for key in keys:
+        store(conn, [from_item(ITEMS[key])])
+    assert _same_story(conn, *keys)
+
+
 def test_config_from_environment():
     cfg = dedupe.DedupeConfig.from_env({"NEWSDESK_DEDUPE_JACCARD": "0.6",
                                         "NEWSDESK_DEDUPE_BANDS": "16"})
