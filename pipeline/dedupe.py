@@ -55,7 +55,7 @@ class DedupeConfig:
     min_spread: float = 0.5  # the overlap must reach at least half the smaller body's paragraphs
     lead_paragraphs: int = 3  # opening keys: the first words of the first paragraphs ...
     lead_words: int = 12  # ... this many of them
-    max_per_key: int = 50  # candidates read per key; a key that reaches it is common
+    max_per_key: int = 10  # candidates read per key; a key that reaches it is common
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> DedupeConfig:
