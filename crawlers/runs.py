@@ -114,6 +114,10 @@ def run_stats(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
         "retry_after_waits": count("newsdesk/retry_after"),
         "crawl_delay_seconds": float(stats.get("newsdesk/crawl_delay") or 0),
         "article_requests": count("newsdesk/article_requests"),
+        # Requests wait in the crawl's disk queue; "memory" counts those Scrapy could not pickle.
+        "requests_queued": {
+            where: count(f"scheduler/enqueued/{where}") for where in ("disk", "memory")
+        },
         "pages_stored": count("newsdesk/pages_stored"),
         "pages_failed": count("newsdesk/pages_failed"),
         "raw_pages_new": count("newsdesk/raw_pages/new"),

@@ -64,6 +64,9 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawlers.runs.CrawlRunRecorder": 100,
     "crawlers.extensions.ProgressReporter": 500,
+    # Every crawl has a JOBDIR (the spider's throwaway request queue on disk); nothing resumes
+    # from it, so there is no spider state to save there.
+    "scrapy.extensions.spiderstate.SpiderState": None,
 }
 
 #: Refuse hosts that resolve to loopback/private/link-local/reserved addresses.

@@ -104,9 +104,12 @@ def test_each_discovery_kind_finds_exactly_what_it_lists(
 
 @pytest.mark.slow
 def test_full_crawl_stores_every_page_once_then_nothing_new(
-    site: RunningSite, db_url: str, tmp_path: Path
+    site: RunningSite, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sources = write_sources(site, tmp_path / "sources.yaml")
+    temp = tmp_path / "temp"  # where the crawl's throwaway request queues go
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     args = [*(f"--source={n}" for n in PUBLISHERS), "--sources", str(sources), "--no-delay"]
     first = crawl(*args, "--run-key", "2026-03-15")
     assert first.returncode == 0, first.stderr
@@ -153,7 +156,11 @@ def test_full_crawl_stores_every_page_once_then_nothing_new(
         assert failed == report[source]["pages_failed"]
         assert stats["requests"] > fetched and stats["elapsed_seconds"] > 0
         assert stats["discovered"]["feed"] > 0 and stats["discovered"]["listing"] > 0
+        # Every request waited on disk, none in memory; the queue is gone with the crawl.
+        assert stats["requests_queued"]["memory"] == 0
+        assert stats["requests_queued"]["disk"] >= stats["article_requests"] > 0
     assert all(p["run_id"] == first_ids[p["source"]] for p in pages.values())
+    assert list(temp.iterdir()) == []
 
     # The same run again: nothing new is requested, every known URL is skipped as seen.
     second = crawl(*args, "--run-key", "2026-03-15")

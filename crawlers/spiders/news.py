@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -130,7 +132,26 @@ class NewsSpider(scrapy.Spider):
         spider.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE", 0)
         spider.max_links = crawler.settings.getint("NEWSDESK_MAX_LINKS_PER_DOCUMENT", 50_000)
         crawler.signals.connect(spider._close_db, signal=signals.spider_closed)
+        if not crawler.settings.get("JOBDIR"):
+            spider._use_throwaway_queue_dir(crawler)
         return spider
+
+    def _use_throwaway_queue_dir(self, crawler: Crawler) -> None:
+        """Queue requests on disk, in a directory removed when the crawl closes.
+
+        A sitemap of 50,000 articles yields 50,000 requests at once; in Scrapy's memory queue
+        they made the crawl's memory grow with the site (244 MiB at 100k articles against 160
+        at 10k). With a JOBDIR Scrapy keeps them in its pickled disk queues instead. This one
+        is not for resuming (a rerun finds its place from raw_pages), so it is thrown away;
+        a JOBDIR given with `-s` is left to its owner.
+        """
+        path = tempfile.mkdtemp(prefix=f"newsdesk-queue-{self.source.name}-")
+        crawler.settings.set("JOBDIR", path, priority="spider")
+
+        def remove() -> None:  # after the scheduler closed its queues (spider_closed)
+            shutil.rmtree(path, ignore_errors=True)
+
+        crawler.signals.connect(remove, signal=signals.spider_closed, weak=False)
 
     # --- start ------------------------------------------------------------------------------
 
