@@ -64,8 +64,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawlers.runs.CrawlRunRecorder": 100,
     "crawlers.extensions.ProgressReporter": 500,
-    # Every crawl has a JOBDIR (the spider's throwaway request queue on disk); nothing resumes
-    # from it, so there is no spider state to save there.
+    # Every crawl has a JOBDIR (the spider's request queue on disk, thrown away unless given
+    # with -s); the spider keeps nothing in `spider.state` (a rerun resumes from raw_pages).
     "scrapy.extensions.spiderstate.SpiderState": None,
 }
 
