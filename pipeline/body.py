@@ -1,5 +1,6 @@
-"""Body text rules applied around trafilatura: the JSON-LD `articleBody` fallback, the removal
-of promotional lines at the edges of the body and of placeholder lines anywhere in it.
+"""Body text rules applied around trafilatura: the publisher's own body (JSON-LD `articleBody`,
+the story in the page's app state) as a fallback, the removal of promotional lines at the edges
+of the body and of placeholder lines anywhere in it.
 
 Both were measured on the development corpus (`bench/extraction_quality.py`); they are kept
 general (no site names) because a held-out set of pages is scored the same way.
@@ -14,28 +15,37 @@ from lxml import html as lxml_html
 
 from pipeline import normalise as nz
 
-# --- JSON-LD articleBody fallback -----------------------------------------------------------
+# --- the publisher's own body -----------------------------------------------------------------
 
 # trafilatura sometimes stops early: a page split into several containers, a long read whose
-# later parts sit in sibling sections. When the publisher's own `articleBody` is clearly longer
-# and repeats a good part of what trafilatura found (the same article, not a teaser or another
-# story), it is the better body.
-LONGER_BY = 1.5  # articleBody must have at least this many times the words of trafilatura's
+# later parts sit in sibling sections; or finds nothing, on a page rendered in the browser. When
+# the publisher's own body (JSON-LD `articleBody`, or the story HTML in the page's app state,
+# `pipeline.app_state`) is clearly longer and repeats a good part of what trafilatura found (the
+# same article, not a teaser or another story), or trafilatura found only a stub, it is the
+# better body.
+LONGER_BY = 1.5  # the publisher's body must have at least this many times the words of ours
 MIN_SHARED = 0.4  # ... and hold at least this share of trafilatura's 4-word shingles
 
 _BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 _MARKUP = re.compile(r"<(?:p|br|div|h[1-6]|li|ul|ol|blockquote|span|a|em|strong)\b", re.I)
+# Parts of a story's HTML that are not its text.
+_NOT_TEXT_TAGS = ("figure", "figcaption", "script", "style", "iframe", "aside")
+_NOT_TEXT_CLASS = re.compile(r"caption|embed|advert", re.IGNORECASE)
 
 
 def article_body_text(raw: str) -> str:
-    """Plain text of a JSON-LD articleBody, one paragraph per line. Some CMSes put the story's
-    HTML in it (`<p>…</p>`): its block elements become lines, its tags go."""
+    """Plain text of a publisher's body, one paragraph per line. Some CMSes put the story's
+    HTML in it (`<p>…</p>`): its block elements become lines, its tags, figures, captions and
+    embeds go."""
     if not _MARKUP.search(raw):
         return raw
     try:
         fragment = lxml_html.fragment_fromstring(raw, create_parent="div")
     except (etree.ParserError, ValueError):
         return raw
+    for el in list(fragment.iterdescendants(tag=etree.Element)):
+        if el.tag in _NOT_TEXT_TAGS or _NOT_TEXT_CLASS.search(el.get("class") or ""):
+            el.drop_tree()
     blocks = fragment.xpath(" | ".join(f".//{tag}" for tag in _BLOCKS))
     if not blocks:
         return fragment.text_content()
@@ -49,17 +59,21 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3)}
 
 
-def prefer_article_body(extracted: str, article_body: str | None) -> str:
-    """`article_body` (already plain text) instead of trafilatura's `extracted` text when it is
-    much longer and shares enough of it; else `extracted`."""
-    if not article_body:
-        return extracted
-    if nz.word_count(article_body) < LONGER_BY * max(1, nz.word_count(extracted)):
-        return extracted
-    found = _shingles(extracted)
-    if not found or len(found & _shingles(article_body)) < MIN_SHARED * len(found):
-        return extracted
-    return article_body
+def prefer_article_body(extracted: str, *publisher_bodies: str | None,
+                        min_words: int = 0) -> str:
+    """The longest of `publisher_bodies` (already plain text) that should replace trafilatura's
+    `extracted` text: any, when `extracted` has fewer than `min_words` words; else one much
+    longer that shares enough of it. `extracted` when none should."""
+    stub = nz.word_count(extracted) < min_words
+    found = None if stub else _shingles(extracted)
+    best = extracted
+    for candidate in publisher_bodies:
+        if not candidate or nz.word_count(candidate) <= nz.word_count(best):
+            continue
+        if stub or (nz.word_count(candidate) >= LONGER_BY * max(1, nz.word_count(extracted))
+                    and found and len(found & _shingles(candidate)) >= MIN_SHARED * len(found)):
+            best = candidate
+    return best
 
 
 # --- promotional lines at the edges ---------------------------------------------------------

@@ -51,12 +51,12 @@ from lxml import etree
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from pipeline import app_state, provenance, titles
 from pipeline import authors as author_steps
 from pipeline import body as body_rules
 from pipeline import boilerplate as bp
 from pipeline import normalise as nz
 from pipeline import overrides as ov
-from pipeline import provenance, titles
 from pipeline import shown_dates as sd
 from pipeline.article import Article
 from pipeline.config import Source
@@ -64,7 +64,7 @@ from pipeline.errors import NewsdeskError
 from pipeline.fallback_metadata import TrafilaturaMetadata
 from pipeline.metadata import PageMetadata, harvest, ld_strings
 
-EXTRACTOR_VERSION = f"1.2.0+trafilatura{version('trafilatura')}"
+EXTRACTOR_VERSION = f"1.3.0+trafilatura{version('trafilatura')}"
 
 MIN_WORDS = 20  # fewer words than this is a stub, a teaser or an error page, not an article
 
@@ -167,8 +167,9 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     if hints.get("override_body"):
         text = hints["override_body"]
     else:
-        text = body_rules.prefer_article_body(_trafilatura(tree, url, date_params),
-                                              _article_body(page))
+        text = body_rules.prefer_article_body(
+            _trafilatura(tree, url, date_params), _article_body(page), _app_state_body(tree),
+            min_words=MIN_WORDS)
     if not text.strip():
         raise NotAnArticle(f"{url}: no article text found on the page")
     guessed = TrafilaturaMetadata(tree, url, date_params)
@@ -245,6 +246,11 @@ def _trafilatura(tree: etree._Element, url: str, date_params: dict) -> str:
 
 def _article_body(page: PageMetadata) -> str | None:
     found = "\n".join(ld_strings(page.ld("articleBody")))
+    return body_rules.article_body_text(found) if found else None
+
+
+def _app_state_body(tree: etree._Element) -> str | None:
+    found = app_state.story_html(tree)
     return body_rules.article_body_text(found) if found else None
 
 

@@ -3,8 +3,12 @@ hand-made pages."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from pipeline import body as body_rules
-from pipeline.extract import extract_article
+from pipeline.extract import NotAnArticle, extract_article
 from tests.test_extract import FETCHED, PARAGRAPHS, ld, page
 
 STORY = "\n".join(PARAGRAPHS)
@@ -39,6 +43,79 @@ def test_article_body_replaces_a_truncated_page_body() -> None:
                 paragraphs=PARAGRAPHS[:2])
     art = extract_article(html, "https://example.com/a", fetched_at=FETCHED)
     assert art.body == STORY
+
+
+def test_article_body_text_leaves_out_figures_captions_and_embeds() -> None:
+    raw = ('<figure><img src="a.jpg"><figcaption>The mayor in March.</figcaption></figure>'
+           '<div class="caption"><p>Photo: Agency</p></div>'
+           f"<p>{PARAGRAPHS[0]}</p><iframe src='x'></iframe><p>{PARAGRAPHS[1]}</p>")
+    assert body_rules.article_body_text(raw) == "\n".join(PARAGRAPHS[:2])
+
+
+def test_a_publisher_body_replaces_a_stub_whatever_it_shares() -> None:
+    assert body_rules.prefer_article_body("Loading…", None, STORY, min_words=20) == STORY
+    assert body_rules.prefer_article_body("", STORY, min_words=20) == STORY
+    # Of two publisher bodies, the longer one that qualifies.
+    assert body_rules.prefer_article_body("", PARAGRAPHS[0], STORY, min_words=20) == STORY
+
+
+# --- the story in the page's app state (pages rendered in the browser) -----------------------
+
+def _app_shell(state: str, paragraphs: list[str] | None = None) -> str:
+    """A page whose HTML is an empty app shell, the story sitting in a hydration script."""
+    shown = "".join(f"<p>{p}</p>" for p in paragraphs or [])
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Council approves transport budget</title></head><body>"
+            f'<div id="__next"><h1>Council approves transport budget</h1>{shown}</div>'
+            f"{state}</body></html>")
+
+
+def _story_html() -> str:
+    return ('<div class="caption"><p>The council chamber.</p></div>'
+            + "".join(f'<p class="editor-p">{p}</p>' for p in PARAGRAPHS))
+
+
+def test_the_story_in_a_next_data_script_is_the_body_of_an_empty_shell() -> None:
+    state = json.dumps({"props": {"pageProps": {"article": {
+        "title": "Council approves transport budget", "contentHtml": _story_html()}}}})
+    html = _app_shell(f'<script id="__NEXT_DATA__" type="application/json">{state}</script>')
+    art = extract_article(html, "https://example.com/a", fetched_at=FETCHED)
+    assert art.body == STORY
+
+
+def test_the_story_in_a_javascript_hydration_push_with_escaped_markup_is_found() -> None:
+    # React Query style: a JavaScript statement around the JSON, `<` escaped as \u003c.
+    data = json.dumps({"queries": [{"state": {"data": {"detail": {
+        "subTitle": "A short standfirst.", "body": _story_html()}}}}]})
+    data = data.replace("<", "\\u003c")
+    html = _app_shell(f'<script>window["__RQ"] = window["__RQ"] || [];'
+                      f'window["__RQ"].push({data});</script>')
+    assert "<p" not in html.split("<script>")[1]  # only the escaped form is in the page
+    art = extract_article(html, "https://example.com/a", fetched_at=FETCHED)
+    assert art.body == STORY
+
+
+def test_the_app_state_story_extends_a_teaser_only_when_it_is_the_same_story() -> None:
+    teaser = PARAGRAPHS[:2]
+    same = json.dumps({"article": {"content": _story_html()}})
+    art = extract_article(_app_shell(f"<script>self.__S = {same};</script>", teaser) + "",
+                          "https://example.com/a", fetched_at=FETCHED)
+    assert art.body == STORY
+    other = json.dumps({"related": {"bodyHtml": "".join(
+        f"<p>Unrelated sentence number {i} about the weather in the hills today.</p>"
+        for i in range(30))}})
+    art = extract_article(_app_shell(f"<script>self.__S = {other};</script>", teaser),
+                          "https://example.com/a", fetched_at=FETCHED)
+    assert art.body == "\n".join(teaser)
+
+
+def test_app_state_strings_that_are_not_rich_text_are_not_a_body() -> None:
+    # One paragraph, or plain text: settings, a description, a serialized template.
+    state = json.dumps({"config": {"bodyText": " ".join(PARAGRAPHS),
+                                   "contentHtml": f"<p>{' '.join(PARAGRAPHS)}</p>"}})
+    html = _app_shell(f"<script>window.__STATE__ = {state};</script>")
+    with pytest.raises(NotAnArticle, match=r"no article text|too short"):
+        extract_article(html, "https://example.com/a", fetched_at=FETCHED)
 
 
 # --- recall retry ---------------------------------------------------------------------------
