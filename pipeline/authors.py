@@ -2,9 +2,11 @@
 
 Steps, first usable one wins (`reconcile`): the source's override, JSON-LD `author`/`creator`,
 `article:author`, the author `<meta>` names (surname-first Dublin Core read as such), Yoast's
-"Written by" Twitter label, microdata, the visible byline element (class or `rel=author`), a
-"By Jane Doe" line under the headline, trafilatura's guess, the feed's author. Every step's
-strings go through `normalise.clean_authors`. A step whose names are all weak (the site's own
+"Written by" Twitter label, microdata, the visible byline element (class or `rel=author`; its
+name-only parts when it has them), a "By Jane Doe" line under the headline, an author archive
+link, trafilatura's guess, a "Written by" line or "Author" label anywhere on the page (an author
+box after the story), the feed's author. Every step's strings go through
+`normalise.clean_authors`. A step whose names are all weak (the site's own
 name, login handles, a generic "Staff") falls through to the next; if no later step names
 anyone, the first weak name is kept: the publisher is then the author. The last two page steps
 are guesses from the text and never replace a declared name, even a weak one.
@@ -68,13 +70,14 @@ def candidates(page: PageMetadata, guessed: TrafilaturaMetadata, tree: etree._El
         ("by-line", lambda: by_line(tree, clean)),
         ("author-link", lambda: author_link(tree, clean)),
         ("trafilatura", lambda: [guessed.author] if guessed.author else []),
+        ("labelled", lambda: labelled_name(tree, clean)),
         ("feed", lambda: hints.get("authors") or []),
     )
 
 
 # Steps that guess from the page's text rather than read what it declares: they never replace a
 # declared name, even a weak one (the site's name, a handle).
-_GUESSES = frozenset({"by-line", "author-link", "trafilatura"})
+_GUESSES = frozenset({"by-line", "author-link", "trafilatura", "labelled"})
 
 
 def choose(steps: tuple[tuple[str, Callable[[], list[str]]], ...], clean: Clean) -> list[str]:
@@ -128,8 +131,29 @@ def byline_element(tree: etree._Element) -> list[str]:
         # Pieces joined with spaces: "<a>Jane Doe</a><time>Dec 14</time>" is two things.
         text = " ".join(" ".join(el.itertext()).split())
         if 2 < len(text) <= 120 and not _LABEL_ONLY.match(text):
-            return [text]
+            return names_inside(el) or [text]
     return []
+
+
+# Inside a byline, the parts that hold only a name: a link to the author's archive, an element
+# whose class says name ("author-name", "byline__name", hCard's "fn"). Their siblings are labels,
+# job titles and dates ("Written By:", "Gardener & Astrologer", "Writer, Hardware").
+_NAME_CLASS = re.compile(r"name(?:$|[-_\s])|(?:^|\s)fn(?:$|\s)")
+_AUTHOR_HREF = re.compile(r"/(?:authors?|contributors?|writers?|profiles?)/[^/?#]")
+
+
+def names_inside(byline: etree._Element) -> list[str]:
+    """The texts of the name-only parts of `byline` (outermost ones, in page order); [] when it
+    has none."""
+    found: list[etree._Element] = []
+    for el in byline.iterdescendants(tag=etree.Element):
+        if any(outer in el.iterancestors() for outer in found):
+            continue
+        if (_NAME_CLASS.search((el.get("class") or "").lower())
+                or (el.tag == "a" and _AUTHOR_HREF.search(el.get("href") or ""))):
+            found.append(el)
+    names = [" ".join(" ".join(el.itertext()).split()) for el in found]
+    return list(dict.fromkeys(n for n in names if n))
 
 
 # The text nodes right under the headline, where a byline without a telling class sits; further
@@ -170,7 +194,7 @@ def by_line(tree: etree._Element, clean: Clean) -> list[str]:
             continue
         first = next((c for c in text[mark.end():] if c.isalpha()), "")
         if first.isupper() and clean([text[mark.start():]]):
-            return [text[mark.start():]]
+            return names_inside(el) or [text[mark.start():]]
     return []
 
 
@@ -194,4 +218,36 @@ def author_link(tree: etree._Element, clean: Clean) -> list[str]:
         names = clean([text]) if 2 < len(text) <= 80 else []
         if names and nz._key(names[0]) in nz._key(slug[1]):
             return [text]
+    return []
+
+
+# Anywhere on the page (an author box after the story, a sidebar): "Written by Jane Doe", or a
+# label element ("Author", "Article by") whose next sibling holds the name. Unlike a bare "By",
+# these words are not how a story's sentences start.
+_WRITTEN_BY = re.compile(
+    r"^\W*(?i:written|posted|authored|article|story|words)\s+(?i:by)\s*:?\s+"
+    r"(?=[A-Z\u00C0-\u024F])")
+_AUTHOR_LABEL = re.compile(
+    r"^\W*(?:(?:the\s+)?authors?|(?:written|posted|article|authored)\s+by|autor(?:in)?|auteur"
+    r"|written by)\W*$", re.IGNORECASE)
+_LABELLED_TEXTS = etree.XPath("//body//text()[normalize-space()]")
+MAX_NAME_LINE = 80
+
+
+def labelled_name(tree: etree._Element, clean: Clean) -> list[str]:
+    """The first name set out by a "Written by" line or an "Author" label anywhere in the
+    page's body, for pages that name their author only there."""
+    for node in _LABELLED_TEXTS(tree)[:3000]:
+        el = node.getparent()
+        if el is None or el.tag in _SKIP_TEXT_PARENTS:
+            continue
+        text = " ".join(node.split())
+        if _WRITTEN_BY.match(text) and len(text) <= MAX_NAME_LINE and clean([text]):
+            return [text]
+        if node.is_tail or not _AUTHOR_LABEL.match(text) or len(el) or el.tag == "a":
+            continue
+        sibling = el.getnext()
+        name = " ".join(" ".join(sibling.itertext()).split()) if sibling is not None else ""
+        if 2 < len(name) <= MAX_NAME_LINE and name[0].isupper() and clean([name]):
+            return [name]
     return []

@@ -140,6 +140,37 @@ def test_byline_element_skips_comment_authors_and_bare_labels() -> None:
     assert _authors(top=comments.join(["", '<p>by Amanda · Dec 20, 2025</p>'])) == ["Amanda"]
 
 
+def test_byline_parts_that_hold_the_name_leave_labels_and_job_titles_out() -> None:
+    top = ('<div class="author-line"><span class="author-label">Written By:</span> '
+           '<span class="author-name"><a href="/author/celeste-longacre">Celeste Longacre</a>'
+           '</span> <span class="author-title">Gardener &amp; Astrologer</span></div>')
+    assert _authors(top=top) == ["Celeste Longacre"]
+    # A "Written by" line without a class: each author link is one name, not one glued string.
+    top = ('<p><span>Written by: <ul><li><a href="/authors/emily-walker/">Emily Walker</a></li>'
+           '<li><a href="/authors/casey-mcdevitt/">Casey McDevitt</a></li></ul></span></p>')
+    assert _authors(top=top) == ["Emily Walker", "Casey McDevitt"]
+
+
+def _with_box(box: str, head: str = "") -> list[str]:
+    """Authors of a page whose only byline is `box`, after the story."""
+    html = page(head).replace("</article>", f"{box}</article>")
+    return extract_article(html, "https://example.org/a", fetched_at=FETCHED).authors
+
+
+def test_an_author_box_after_the_story_names_the_author() -> None:
+    assert _with_box("<h3>Written by Cassidy Horton</h3><p>Cassidy Horton is a finance "
+                     "writer.</p>") == ["Cassidy Horton"]
+    assert _with_box('<div><h3>Author</h3><p> Lisa D. Ellis</p></div>') == ["Lisa D. Ellis"]
+    assert _with_box('<h2>Article by</h2><div>Matias Heikkilä</div>') == ["Matias Heikkilä"]
+
+
+def test_written_by_in_prose_or_below_a_declared_author_names_nobody_new() -> None:
+    assert _with_box("<p>Written by hand, the notes were later typed up.</p>"
+                     "<p>The report, written by the auditors, was published.</p>") == []
+    assert _with_box("<p>Written by John Smith</p>",
+                     head='<meta name="author" content="Jane Doe">') == ["Jane Doe"]
+
+
 def test_byline_element_before_trafilaturas_guess() -> None:
     # trafilatura drops the period of "Dr."; the byline as written keeps it
     top = '<div class="post-byline">By Dr. Vahid Osman - Mar 27, 2024</div>'
