@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import courlan
 import dateparser
 import dateparser.date
+import ftfy
 import tld
 
 # --- URLs -----------------------------------------------------------------------------------
@@ -599,13 +600,27 @@ _BOILERPLATE_LINE = re.compile(
 )
 
 
+# What UTF-8 text looks like after a publisher's CMS read it as Windows-1252 and wrote it out
+# again ("Â " for a no-break space, "â€œ" for a curly quote, "Ã©" for é). Only text holding
+# one of these goes to ftfy: its own badness test costs milliseconds on a long body.
+_MOJIBAKE_LEADS = ("Â", "Ã", "â€")
+
+
+def fix_mojibake(text: str) -> str:
+    """`text` with double-encoded characters repaired (ftfy); clean text comes back as it was."""
+    if any(lead in text for lead in _MOJIBAKE_LEADS):
+        return ftfy.fix_encoding(text)
+    return text
+
+
 def clean_body(text: str | None) -> str:
-    """Plain text with one paragraph per line: whitespace folded inside lines, empty lines,
-    boilerplate lines and immediately repeated lines dropped."""
+    """Plain text with one paragraph per line: double-encoded characters repaired, whitespace
+    folded inside lines, empty lines, boilerplate lines and immediately repeated lines
+    dropped."""
     if not text:
         return ""
     lines: list[str] = []
-    for line in text.splitlines():
+    for line in fix_mojibake(text).splitlines():
         line = " ".join(line.replace("\u00ad", "").split())
         if not line or _BOILERPLATE_LINE.match(line):
             continue

@@ -104,7 +104,7 @@ def choose(page: PageMetadata, *, site_names: Sequence[str], section: str | None
     def clean(candidate: object) -> str | None:
         if not candidate or not isinstance(candidate, str):
             return None
-        text = unescape(candidate) if "&" in candidate else candidate
+        text = nz.fix_mojibake(unescape(candidate) if "&" in candidate else candidate)
         text = _strip_site(" ".join(text.translate(_INVISIBLE).split()), keys)
         if section:  # "Headline | Sport | Site": the section is furniture too, at the end only
             parts = _TITLE_SEP.split(text)

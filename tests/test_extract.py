@@ -257,6 +257,17 @@ def test_bytes_input_with_declared_charset_and_gzip() -> None:
     assert zipped.body == art.body
 
 
+def test_text_the_publisher_double_encoded_is_repaired() -> None:
+    # The bytes are UTF-8 as declared, but of text that was already UTF-8 read as cp1252:
+    # "élus" arrives as "Ã©lus". Title and body come out as the publisher meant them.
+    html = page(paragraphs=FRENCH, lang="fr", h1="Les élus adoptent le budget")
+    garbled = html.encode("utf-8").decode("cp1252", errors="replace")
+    art = extract_article(garbled.encode("utf-8"), "https://exemple.fr/a", fetched_at=FETCHED)
+    assert art.title == "Les élus adoptent le budget"
+    assert art.body == extract_article(html, "https://exemple.fr/a", fetched_at=FETCHED).body
+    assert "débat" in art.body
+
+
 def test_language_falls_back_to_source_and_detects_mismatch() -> None:
     source = Source(name="fr_site", homepage="https://exemple.fr/", language="fr")
     html = page(paragraphs=FRENCH, h1="Le budget adopté").replace(' lang="en"', "")

@@ -94,6 +94,17 @@ def test_clean_body_drops_boilerplate_and_folds_whitespace() -> None:
     assert nz.clean_body(text) == "First paragraph here.\nSecond one."
 
 
+def test_double_encoded_text_is_repaired_and_clean_text_left_alone() -> None:
+    story = "The council\u2019s caf\u00e9 reopened\u00a0on Monday."
+    garbled = story.encode("utf-8").decode("cp1252")  # what a double-encoding CMS publishes
+    assert "\u00e2\u20ac\u2122" in garbled and "\u00c3\u00a9" in garbled
+    assert nz.fix_mojibake(garbled) == story
+    assert nz.clean_body(f"{garbled}\nSecond line.") == (
+        "The council\u2019s caf\u00e9 reopened on Monday.\nSecond line.")
+    # Legitimate capitals that also start mojibake (Portuguese, Romanian) stay as written.
+    assert nz.fix_mojibake("\u00c2NGULO reto, \u00c3rea") == "\u00c2NGULO reto, \u00c3rea"
+
+
 def test_content_hash_ignores_case_and_whitespace() -> None:
     a = nz.content_hash("Hello   World.\nSecond line")
     assert a == nz.content_hash("hello world. second LINE")
