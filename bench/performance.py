@@ -8,11 +8,13 @@ The demo site runs in its own process (`newsdesk demo-site serve`), as a real si
 measured stage runs in its own process tree whose resident memory and CPU time are sampled, with
 the database server's CPU time beside them. Every figure is the median of `--repeat` runs; ratios
 are against the one-core bare trafilatura rate measured in the same run on the same pages, which
-is the limit this pipeline is judged by. `--scales` runs `newsdesk run` once at each size and
-`--memory-scales` the crawl alone and the process stage alone once at each size, for the growth of
-time per article and of peak memory; the size equal to `--articles` reuses the repeated runs. With
-`--out`, the table is rewritten after each section, so a run that stops early keeps what it
-measured.
+is the limit this pipeline is judged by: each run of our extraction, of the process stage and of
+`newsdesk run` is paired with a run of the limit just before it, and its ratio is the median of
+the pairs' ratios, so that the host's speed drifting over the hour moves both sides.
+`--scales` runs `newsdesk run` once at each size and `--memory-scales` the crawl alone and the
+process stage alone once at each size, for the growth of time per article and of peak memory;
+the size equal to `--articles` reuses the repeated runs. With `--out`, the table is rewritten
+after each section, so a run that stops early keeps what it measured.
 """
 
 from __future__ import annotations
@@ -54,10 +56,23 @@ class Figure:
     unit: str
     runs: list[float] = field(default_factory=list)
     note: str = ""
+    # The limit (its rate, or its CPU per page for a CPU figure) measured just before each run:
+    # the ratio is then the median of the pairs, which a host slowing down for minutes moves
+    # together (two runs of the limit minutes apart have differed by 40 % here).
+    limits: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.runs)
+
+    def ratio(self, limit: Figure) -> float:
+        """This figure over the limit (the limit's CPU time over this one for CPU figures),
+        run by run when each run has its own limit measurement."""
+        pairs = (zip(self.runs, self.limits, strict=True) if self.limits
+                 else [(self.median, limit.median)])
+        if self.unit == CPU_UNIT:
+            return statistics.median(lim / run for run, lim in pairs)
+        return statistics.median(run / lim for run, lim in pairs)
 
 
 # --- processes, memory, databases ------------------------------------------------------------
@@ -256,6 +271,9 @@ def render(figures: list[Figure], args: argparse.Namespace, limit: Figure, limit
         f"rates, {seconds / 60:.0f} min in all",
         f"- the limit: bare trafilatura on one core = **{limit.median:.1f} pages/s**, "
         f"{limit_cpu.median:.2f} ms CPU per page (same run, same pages)",
+        "- ratio to the limit: for our extraction, the process stage and `newsdesk run`, each "
+        "run is paired with a run of the limit taken just before it, and the ratio is the "
+        "median of the pairs' ratios (the limit's line above is the median of all its runs)",
         f"- {CPU_UNIT}: CPU time of the command's processes and of the database server per page "
         "or article, start-up included (the demo site's server not); its ratio is the limit's "
         "CPU time over this one, so a stage on N cores with no idle core reaches N times that "
@@ -267,9 +285,9 @@ def render(figures: list[Figure], args: argparse.Namespace, limit: Figure, limit
     for f in figures:
         ratio = ""
         if f.unit in ("pages/s", "articles/s"):
-            ratio = f"{f.median / limit.median:.2f}x"
+            ratio = f"{f.ratio(limit):.2f}x"
         elif f.unit == CPU_UNIT:
-            ratio = f"{limit_cpu.median / f.median:.2f}x"
+            ratio = f"{f.ratio(limit_cpu):.2f}x"
         runs = ", ".join(f"{r:.1f}" for r in f.runs)
         lines.append(f"| {f.name} | {f.median:.1f} | {f.unit} | {ratio} | {runs} | {f.note} |")
     return "\n".join(lines) + "\n"
@@ -351,12 +369,20 @@ def main() -> int:
             one_core = figure("our extraction, one core", "pages/s",
                               "metadata, dates, authors, canonical URL included")
             one_core_cpu = figure("our extraction, one core: CPU", CPU_UNIT)
+
+            def paired(rate_fig: Figure, cpu_fig: Figure) -> None:
+                """Run the limit now, as the pair of the run of `rate_fig` about to start."""
+                per_second, cpu_ms = rate(bare_trafilatura, pages)
+                limit_fig.runs.append(per_second)
+                limit_cpu.runs.append(cpu_ms)
+                rate_fig.limits.append(per_second)
+                cpu_fig.limits.append(cpu_ms)
+
             for _ in range(args.repeat):
-                for rate_fig, cpu_fig, function in ((limit_fig, limit_cpu, bare_trafilatura),
-                                                    (one_core, one_core_cpu, ours)):
-                    per_second, cpu_ms = rate(function, pages)
-                    rate_fig.runs.append(per_second)
-                    cpu_fig.runs.append(cpu_ms)
+                paired(one_core, one_core_cpu)
+                per_second, cpu_ms = rate(ours, pages)
+                one_core.runs.append(per_second)
+                one_core_cpu.runs.append(cpu_ms)
             print(f"limit {limit_fig.median:.1f}/s, ours {one_core.median:.1f}/s",
                   file=sys.stderr)
 
@@ -368,6 +394,7 @@ def main() -> int:
                 db_shares = []
                 for _ in range(args.repeat):
                     copy = server.fresh("bench_process", template="bench_crawl")
+                    paired(stage, cpu)
                     measured, count = process_stage(copy, workers, env, server)
                     stage.runs.append(count / measured.wall)
                     memory.runs.append(measured.peak_mib)
@@ -387,7 +414,9 @@ def main() -> int:
                 figure("newsdesk run end to end: peak memory", "MiB"),
                 figure("newsdesk run end to end: CPU", CPU_UNIT, "per article stored"))
             for _ in range(args.repeat):
-                measured, stored = end_to_end(server.fresh("bench_e2e"), sources, env, server)
+                e2e_url = server.fresh("bench_e2e")
+                paired(e2e, e2e_cpu)
+                measured, stored = end_to_end(e2e_url, sources, env, server)
                 e2e.runs.append(stored / measured.wall)
                 e2e_mem.runs.append(measured.peak_mib)
                 e2e_cpu.runs.append(cpu_per_item(measured, stored))
