@@ -94,23 +94,27 @@ def run_measured(command: list[str], env: dict[str, str], server: Server) -> Mea
     """
     db_before = server.cpu_seconds()
     started = time.perf_counter()
-    process = psutil.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
-    peak = 0.0
-    cpu: dict[int, float] = {}  # last CPU reading of every process seen in the tree
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            for p in tree:
-                times = p.cpu_times()
-                cpu[p.pid] = times.user + times.system
-        except psutil.Error:
-            pass  # a child exited between listing and reading: sample again
-        time.sleep(0.1)
-    wall = time.perf_counter() - started
-    if process.returncode != 0:  # a failed stage would pass for a fast one
-        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read()[-2000:]}")
+    # stderr goes to a file, not a pipe: nothing reads a pipe until the command ends, and a long
+    # crawl's progress lines filled one (64 KiB) and blocked the crawl for good at 100k pages.
+    with tempfile.TemporaryFile("w+") as log:
+        process = psutil.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=log, text=True)
+        peak = 0.0
+        cpu: dict[int, float] = {}  # last CPU reading of every process seen in the tree
+        while process.poll() is None:
+            try:
+                tree = [process, *process.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                for p in tree:
+                    times = p.cpu_times()
+                    cpu[p.pid] = times.user + times.system
+            except psutil.Error:
+                pass  # a child exited between listing and reading: sample again
+            time.sleep(0.1)
+        wall = time.perf_counter() - started
+        if process.returncode != 0:  # a failed stage would pass for a fast one
+            log.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed:\n{log.read()[-2000:]}")
     return Measured(wall, peak / 2**20, sum(cpu.values()), server.cpu_seconds() - db_before)
 
 
@@ -158,7 +162,7 @@ def demo_site(articles: int, workdir: Path):
     sources.unlink(missing_ok=True)
     server = subprocess.Popen(
         [*NEWSDESK, "demo-site", "serve", "--articles", str(articles), "--sources-out",
-         str(sources)], cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         str(sources)], cwd=REPO_ROOT, stdout=subprocess.DEVNULL)  # its errors: our stderr
     try:
         deadline = time.monotonic() + 60
         while not sources.exists() and time.monotonic() < deadline:
