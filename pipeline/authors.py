@@ -6,10 +6,10 @@ Steps, first usable one wins (`reconcile`): the source's override, JSON-LD `auth
 name-only parts when it has them), a "By Jane Doe" line under the headline, an author archive
 link, trafilatura's guess, a "Written by" line or "Author" label anywhere on the page (an author
 box after the story), the feed's author. Every step's strings go through
-`normalise.clean_authors`. A step whose names are all weak (the site's own
-name, login handles, a generic "Staff") falls through to the next; if no later step names
-anyone, the first weak name is kept: the publisher is then the author. The last two page steps
-are guesses from the text and never replace a declared name, even a weak one.
+`normalise.clean_authors`. A step whose names are all weak (the site's own name, login handles,
+a generic "Staff") falls through to the next; if no later step names anyone, the first weak
+name is kept: the publisher is then the author. The page steps after the byline element are
+guesses from the text and never replace a declared name, even a weak one.
 """
 
 from __future__ import annotations
@@ -228,8 +228,8 @@ _WRITTEN_BY = re.compile(
     r"^\W*(?i:written|posted|authored|article|story|words)\s+(?i:by)\s*:?\s+"
     r"(?=[A-Z\u00C0-\u024F])")
 _AUTHOR_LABEL = re.compile(
-    r"^\W*(?:(?:the\s+)?authors?|(?:written|posted|article|authored)\s+by|autor(?:in)?|auteur"
-    r"|written by)\W*$", re.IGNORECASE)
+    r"^\W*(?:(?:the\s+)?authors?|(?:written|posted|article|authored)\s+by|autor(?:in)?|auteur)"
+    r"\W*$", re.IGNORECASE)
 _LABELLED_TEXTS = etree.XPath("//body//text()[normalize-space()]")
 MAX_NAME_LINE = 80
 
