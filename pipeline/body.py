@@ -59,20 +59,21 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3)}
 
 
-def prefer_article_body(extracted: str, *publisher_bodies: str | None,
-                        min_words: int = 0) -> str:
+def prefer_publisher_body(extracted: str, *publisher_bodies: str | None,
+                          min_words: int = 0) -> str:
     """The longest of `publisher_bodies` (already plain text) that should replace trafilatura's
     `extracted` text: any, when `extracted` has fewer than `min_words` words; else one much
     longer that shares enough of it. `extracted` when none should."""
-    stub = nz.word_count(extracted) < min_words
-    found = None if stub else _shingles(extracted)
-    best = extracted
-    for candidate in publisher_bodies:
-        if not candidate or nz.word_count(candidate) <= nz.word_count(best):
+    words = nz.word_count(extracted)
+    found = _shingles(extracted) if words >= min_words else None  # None: a stub, any body wins
+    best, best_words = extracted, words
+    for candidate in filter(None, publisher_bodies):
+        candidate_words = nz.word_count(candidate)
+        if candidate_words <= best_words:
             continue
-        if stub or (nz.word_count(candidate) >= LONGER_BY * max(1, nz.word_count(extracted))
-                    and found and len(found & _shingles(candidate)) >= MIN_SHARED * len(found)):
-            best = candidate
+        if found is None or (candidate_words >= LONGER_BY * max(1, words) and found
+                             and len(found & _shingles(candidate)) >= MIN_SHARED * len(found)):
+            best, best_words = candidate, candidate_words
     return best
 
 

@@ -167,7 +167,7 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     if hints.get("override_body"):
         text = hints["override_body"]
     else:
-        text = body_rules.prefer_article_body(
+        text = body_rules.prefer_publisher_body(
             _trafilatura(tree, url, date_params), _article_body(page), _app_state_body(tree),
             min_words=MIN_WORDS)
     if not text.strip():

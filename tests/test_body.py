@@ -24,16 +24,16 @@ def test_article_body_markup_becomes_one_line_per_block() -> None:
     assert body_rules.article_body_text("Plain text.\n\nSecond.") == "Plain text.\n\nSecond."
 
 
-def test_prefer_article_body_only_when_much_longer_and_the_same_story() -> None:
+def test_prefer_publisher_body_only_when_much_longer_and_the_same_story() -> None:
     first_two = "\n".join(PARAGRAPHS[:2])
-    assert body_rules.prefer_article_body(first_two, STORY) == STORY
+    assert body_rules.prefer_publisher_body(first_two, STORY) == STORY
     # Not half again as long: trafilatura's text stays.
-    assert body_rules.prefer_article_body("\n".join(PARAGRAPHS[:3]), STORY) == (
+    assert body_rules.prefer_publisher_body("\n".join(PARAGRAPHS[:3]), STORY) == (
         "\n".join(PARAGRAPHS[:3]))
     # Longer, but another text (a teaser list, a different story): trafilatura's text stays.
     other = " ".join(f"Unrelated sentence number {i} about the weather." for i in range(40))
-    assert body_rules.prefer_article_body(first_two, other) == first_two
-    assert body_rules.prefer_article_body(first_two, None) == first_two
+    assert body_rules.prefer_publisher_body(first_two, other) == first_two
+    assert body_rules.prefer_publisher_body(first_two, None) == first_two
 
 
 def test_article_body_replaces_a_truncated_page_body() -> None:
@@ -53,10 +53,10 @@ def test_article_body_text_leaves_out_figures_captions_and_embeds() -> None:
 
 
 def test_a_publisher_body_replaces_a_stub_whatever_it_shares() -> None:
-    assert body_rules.prefer_article_body("Loading…", None, STORY, min_words=20) == STORY
-    assert body_rules.prefer_article_body("", STORY, min_words=20) == STORY
+    assert body_rules.prefer_publisher_body("Loading…", None, STORY, min_words=20) == STORY
+    assert body_rules.prefer_publisher_body("", STORY, min_words=20) == STORY
     # Of two publisher bodies, the longer one that qualifies.
-    assert body_rules.prefer_article_body("", PARAGRAPHS[0], STORY, min_words=20) == STORY
+    assert body_rules.prefer_publisher_body("", PARAGRAPHS[0], STORY, min_words=20) == STORY
 
 
 # --- the story in the page's app state (pages rendered in the browser) -----------------------
@@ -98,7 +98,7 @@ def test_the_story_in_a_javascript_hydration_push_with_escaped_markup_is_found()
 def test_the_app_state_story_extends_a_teaser_only_when_it_is_the_same_story() -> None:
     teaser = PARAGRAPHS[:2]
     same = json.dumps({"article": {"content": _story_html()}})
-    art = extract_article(_app_shell(f"<script>self.__S = {same};</script>", teaser) + "",
+    art = extract_article(_app_shell(f"<script>self.__S = {same};</script>", teaser),
                           "https://example.com/a", fetched_at=FETCHED)
     assert art.body == STORY
     other = json.dumps({"related": {"bodyHtml": "".join(
