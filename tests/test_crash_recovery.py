@@ -21,6 +21,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from crawlers import queue_dirs
 from pipeline import REPO_ROOT
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
 from tests.test_crawl import PUBLISHERS, listed, write_sources
@@ -93,15 +94,20 @@ def raw_urls(db_url: str) -> list[str]:
 
 @pytest.mark.slow
 def test_crawl_killed_mid_run_then_rerun_stores_every_page_exactly_once(
-    site: RunningSite, db_url: str, tmp_path: Path
+    site: RunningSite, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sources = write_sources(site, tmp_path / "sources.yaml")
+    temp = tmp_path / "temp"  # the crawls' temp directory, where their request queues go
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     expected = expected_pages(site)
     proc = popen([*crawl_args(sources, "2026-03-15"), *SLOW])
     kill_when(proc, lambda: count(db_url, "SELECT count(*) FROM raw_pages") >= 30)
     before = count(db_url, "SELECT count(*) FROM raw_pages")
     assert 30 <= before < len(expected)
     assert count(db_url, "SELECT count(*) FROM crawl_runs WHERE status = 'running'") >= 1
+    left_by_kill = list(temp.glob(queue_dirs.PREFIX + "*"))
+    assert left_by_kill
 
     site.clear_requests()
     rerun = run(crawl_args(sources, "2026-03-15"))
@@ -122,6 +128,27 @@ def test_crawl_killed_mid_run_then_rerun_stores_every_page_exactly_once(
     # Pages stored before the kill were not fetched again.
     article_gets = {h.path for h in site.requests() if h.status == 200 and h.path.count("/") >= 5}
     assert len(article_gets) <= len(expected) - before + 5
+    # The rerun swept the killed crawl's request queues and removed its own.
+    assert list(temp.iterdir()) == []
+
+
+def test_queue_dir_sweep_removes_only_those_whose_crawl_has_ended(tmp_path: Path) -> None:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"{queue_dirs.PREFIX}a-1"
+    live = tmp_path / f"{queue_dirs.PREFIX}a-2"
+    unclaimed = tmp_path / f"{queue_dirs.PREFIX}a-3"  # being created, or from an older version
+    other = tmp_path / "someone-else"
+    for path, owner in ((dead, ended.stdout), (live, str(os.getpid())), (unclaimed, None),
+                        (other, ended.stdout)):  # fmt: skip
+        (path / "requests.queue").mkdir(parents=True)
+        if owner is not None:
+            (path / queue_dirs.OWNER_FILE).write_text(owner)
+
+    assert queue_dirs.sweep_stale(tmp_path) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [live.name, unclaimed.name, other.name]
+    )
 
 
 @pytest.mark.slow

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import tempfile
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +26,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers import discovery, incremental
+from crawlers import discovery, incremental, queue_dirs
 from crawlers.pipelines import RawPage
 from crawlers.runs import DB_ERROR_STAT
 from pipeline import __version__
@@ -143,10 +142,12 @@ class NewsSpider(scrapy.Spider):
         they made the crawl's memory grow with the site (244 MiB at 100k articles against 160
         at 10k). With a JOBDIR Scrapy keeps them in its pickled disk queues instead. This one
         is not for resuming (a rerun finds its place from raw_pages), so it is thrown away;
-        a JOBDIR given with `-s` is left to its owner.
+        a JOBDIR given with `-s` is left to its owner. Directories left by killed crawls are
+        removed first (`crawlers.queue_dirs`).
         """
-        path = tempfile.mkdtemp(prefix=f"newsdesk-queue-{self.source.name}-")
-        crawler.settings.set("JOBDIR", path, priority="spider")
+        queue_dirs.sweep_stale()
+        path = queue_dirs.create(self.source.name)
+        crawler.settings.set("JOBDIR", str(path), priority="spider")
 
         def remove() -> None:  # after the scheduler closed its queues (spider_closed)
             shutil.rmtree(path, ignore_errors=True)
