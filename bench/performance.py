@@ -48,7 +48,6 @@ from pipeline.extract import NotAnArticle, extract_article
 from pipeline.store import load_articles
 
 NEWSDESK = [sys.executable, "-m", "pipeline.cli"]
-WARM_UP_PAGES = 50  # extracted by each extractor, unmeasured, before the first measured run
 
 
 @dataclass
@@ -85,15 +84,19 @@ class Measured:
     peak_mib: float  # peak resident memory of the command's whole process tree
     cpu: float  # CPU seconds of the command's process tree
     db_cpu: float  # CPU seconds the database server spent meanwhile
+    site_cpu: float  # CPU seconds the demo site's server spent meanwhile (same cores)
 
 
-def run_measured(command: list[str], env: dict[str, str], server: Server) -> Measured:
-    """Run a command; its wall time, peak memory and CPU time, and the database server's CPU.
+def run_measured(command: list[str], env: dict[str, str], server: Server,
+                 site: Site | None = None) -> Measured:
+    """Run a command; its wall time, peak memory and CPU time, and the database server's and
+    the demo site's CPU.
 
     CPU time is what makes a run comparable on a shared machine, where wall time is not: the
     best a stage can do on N cores is N / (CPU seconds per page, database included).
     """
     db_before = server.cpu_seconds()
+    site_before = site.cpu_seconds() if site else 0.0
     started = time.perf_counter()
     # stderr goes to a file, not a pipe: nothing reads a pipe until the command ends, and a long
     # crawl's progress lines filled one (64 KiB) and blocked the crawl for good at 100k pages.
@@ -116,7 +119,9 @@ def run_measured(command: list[str], env: dict[str, str], server: Server) -> Mea
         if process.returncode != 0:  # a failed stage would pass for a fast one
             log.seek(0)
             raise SystemExit(f"{' '.join(command)} failed:\n{log.read()[-2000:]}")
-    return Measured(wall, peak / 2**20, sum(cpu.values()), server.cpu_seconds() - db_before)
+    site_cpu = site.cpu_seconds() - site_before if site else 0.0
+    return Measured(wall, peak / 2**20, sum(cpu.values()), server.cpu_seconds() - db_before,
+                    site_cpu)
 
 
 class Server:
@@ -156,9 +161,25 @@ class Server:
         return url
 
 
+@dataclass
+class Site:
+    """A running demo site: the sources file it wrote and its server's process.
+
+    Its CPU is not the pipeline's (a real site is served elsewhere), but here it shares the two
+    cores with the crawl, so it is reported beside the crawl's and the run's.
+    """
+
+    sources: Path
+    process: psutil.Process
+
+    def cpu_seconds(self) -> float:
+        times = self.process.cpu_times()
+        return times.user + times.system
+
+
 @contextmanager
 def demo_site(articles: int, workdir: Path):
-    """`newsdesk demo-site serve` in its own process; yields the sources file it wrote."""
+    """`newsdesk demo-site serve` in its own process; yields it as a `Site`."""
     sources = workdir / f"sources-{articles}.yaml"
     sources.unlink(missing_ok=True)
     server = subprocess.Popen(
@@ -170,7 +191,7 @@ def demo_site(articles: int, workdir: Path):
             time.sleep(0.1)
         if not sources.exists():
             raise SystemExit("the demo site did not start")
-        yield sources
+        yield Site(sources, psutil.Process(server.pid))
     finally:
         server.terminate()
         server.wait(10)
@@ -179,12 +200,12 @@ def demo_site(articles: int, workdir: Path):
 # --- the stages -------------------------------------------------------------------------------
 
 
-def crawl(url: str, sources: Path, env: dict, server: Server) -> Measured:
-    names = [s.name for s in load_sources(sources)]
-    command = [sys.executable, "-m", "crawlers", "--sources", str(sources), "--no-delay"]
+def crawl(url: str, site: Site, env: dict, server: Server) -> Measured:
+    names = [s.name for s in load_sources(site.sources)]
+    command = [sys.executable, "-m", "crawlers", "--sources", str(site.sources), "--no-delay"]
     for name in names:
         command += ["--source", name]
-    return run_measured(command, {**env, "NEWSDESK_DATABASE_URL": url}, server)
+    return run_measured(command, {**env, "NEWSDESK_DATABASE_URL": url}, server, site)
 
 
 def sample_pages(url: str, limit: int) -> list[tuple[str, str, datetime]]:
@@ -245,9 +266,9 @@ def load_rate(url: str, pages: list, total: int, batch: int = 200) -> float:
         return total / (time.perf_counter() - started)
 
 
-def end_to_end(url: str, sources: Path, env: dict, server: Server) -> tuple[Measured, int]:
-    measured = run_measured([*NEWSDESK, "run", "--sources", str(sources), "--no-delay"],
-                            {**env, "NEWSDESK_DATABASE_URL": url}, server)
+def end_to_end(url: str, site: Site, env: dict, server: Server) -> tuple[Measured, int]:
+    measured = run_measured([*NEWSDESK, "run", "--sources", str(site.sources), "--no-delay"],
+                            {**env, "NEWSDESK_DATABASE_URL": url}, server, site)
     with psycopg.connect(url) as conn:
         stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     return measured, stored
@@ -280,7 +301,8 @@ def render(figures: list[Figure], args: argparse.Namespace, limit: Figure, limit
         "run is paired with a run of the limit taken just before it, and the ratio is the "
         "median of the pairs' ratios (the limit's line above is the median of all its runs)",
         f"- {CPU_UNIT}: CPU time of the command's processes and of the database server per page "
-        "or article, start-up included (the demo site's server not); its ratio is the limit's "
+        "or article, start-up included (the demo site's server not: its share is in the "
+        "notes); its ratio is the limit's "
         "CPU time over this one, so a stage on N cores with no idle core reaches N times that "
         "ratio. Unlike wall-clock rates, it holds on a shared machine.",
         "",
@@ -353,19 +375,23 @@ def main() -> int:
 
     server = Server(workdir)
     try:
-        with demo_site(args.articles, workdir) as sources:
-            env["NEWSDESK_SOURCES"] = str(sources)
+        with demo_site(args.articles, workdir) as site:
+            env["NEWSDESK_SOURCES"] = str(site.sources)
             crawl_rate, crawl_mem, crawl_cpu = (
                 figure("crawl alone", "pages/s"), figure("crawl alone: peak memory", "MiB"),
-                figure("crawl alone: CPU", CPU_UNIT, "Scrapy and the raw_pages writes"))
+                figure("crawl alone: CPU", CPU_UNIT))
+            site_ms = []  # the demo site's CPU per page, beside the crawl's
             for _ in range(args.repeat):
                 url = server.fresh("bench_crawl")
-                measured = crawl(url, sources, env, server)
+                measured = crawl(url, site, env, server)
                 with psycopg.connect(url) as conn:
                     pages = conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0]
                 crawl_rate.runs.append(pages / measured.wall)
                 crawl_mem.runs.append(measured.peak_mib)
                 crawl_cpu.runs.append(cpu_per_item(measured, pages))
+                site_ms.append(1000 * measured.site_cpu / max(pages, 1))
+            crawl_cpu.note = (f"Scrapy and the raw_pages writes; serving them cost the demo "
+                              f"site {statistics.median(site_ms):.1f} ms more")
             print(f"crawl: {crawl_rate.median:.0f} pages/s", file=sys.stderr)
 
             pages = sample_pages(url, args.sample)
@@ -383,11 +409,12 @@ def main() -> int:
                 rate_fig.limits.append(per_second)
                 cpu_fig.limits.append(cpu_ms)
 
-            # Both extractors' first pages pay for lazy imports, compiled patterns and caches
-            # (the limit's first run measured 25% slower than its later ones): warm both up so
-            # that the first pair compares warm runs.
+            # The first run after the crawl is slow: lazy imports, compiled patterns, caches,
+            # and the database settling after the crawl's writes. The limit's first run measured
+            # 25% slower than its later ones with no warm-up, and still 15% after 50 pages of
+            # each extractor; so each goes once over the whole sample, unmeasured, first.
             for function in (bare_trafilatura, ours):
-                rate(function, pages[:WARM_UP_PAGES])
+                rate(function, pages)
             for _ in range(args.repeat):
                 paired(one_core, one_core_cpu)
                 per_second, cpu_ms = rate(ours, pages)
@@ -422,14 +449,18 @@ def main() -> int:
                 figure("newsdesk run end to end", "articles/s",
                        "empty database, crawl and process side by side"),
                 figure("newsdesk run end to end: peak memory", "MiB"),
-                figure("newsdesk run end to end: CPU", CPU_UNIT, "per article stored"))
+                figure("newsdesk run end to end: CPU", CPU_UNIT))
+            site_ms = []
             for _ in range(args.repeat):
                 e2e_url = server.fresh("bench_e2e")
                 paired(e2e, e2e_cpu)
-                measured, stored = end_to_end(e2e_url, sources, env, server)
+                measured, stored = end_to_end(e2e_url, site, env, server)
                 e2e.runs.append(stored / measured.wall)
                 e2e_mem.runs.append(measured.peak_mib)
                 e2e_cpu.runs.append(cpu_per_item(measured, stored))
+                site_ms.append(1000 * measured.site_cpu / max(stored, 1))
+            e2e_cpu.note = (f"per article stored; the demo site, on the same cores, "
+                            f"{statistics.median(site_ms):.1f} ms more")
 
         checkpoint()
 
@@ -441,8 +472,8 @@ def main() -> int:
             if scale == args.articles:
                 curve[-1].runs = [1000 / rate for rate in e2e.runs]
                 continue
-            with demo_site(scale, workdir) as sources:
-                measured, stored = end_to_end(server.fresh("bench_scale"), sources, env, server)
+            with demo_site(scale, workdir) as site:
+                measured, stored = end_to_end(server.fresh("bench_scale"), site, env, server)
                 curve[-1].runs.append(1000 * measured.wall / max(stored, 1))
             checkpoint()
         growth(curve, "first scale")
@@ -456,10 +487,10 @@ def main() -> int:
                 crawl_peaks[-1].runs = list(crawl_mem.runs)
                 process_peaks[-1].runs = list(all_cores_memory.runs)
                 continue
-            with demo_site(scale, workdir) as sources:
-                env["NEWSDESK_SOURCES"] = str(sources)
+            with demo_site(scale, workdir) as site:
+                env["NEWSDESK_SOURCES"] = str(site.sources)
                 url = server.fresh("bench_memory")
-                crawl_peaks[-1].runs.append(crawl(url, sources, env, server).peak_mib)
+                crawl_peaks[-1].runs.append(crawl(url, site, env, server).peak_mib)
                 process_peaks[-1].runs.append(process_stage(url, cores, env, server)[0].peak_mib)
             checkpoint()
         growth(crawl_peaks, "smallest crawl")
