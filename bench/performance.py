@@ -279,6 +279,11 @@ def cpu_per_item(measured: Measured, items: int) -> float:
     return 1000 * (measured.cpu + measured.db_cpu) / max(items, 1)
 
 
+def site_cpu_per_item(measured: Measured, items: int) -> float:
+    """Milliseconds of the demo site's CPU per page or article served meanwhile."""
+    return 1000 * measured.site_cpu / max(items, 1)
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -389,7 +394,7 @@ def main() -> int:
                 crawl_rate.runs.append(pages / measured.wall)
                 crawl_mem.runs.append(measured.peak_mib)
                 crawl_cpu.runs.append(cpu_per_item(measured, pages))
-                site_ms.append(1000 * measured.site_cpu / max(pages, 1))
+                site_ms.append(site_cpu_per_item(measured, pages))
             crawl_cpu.note = (f"Scrapy and the raw_pages writes; serving them cost the demo "
                               f"site {statistics.median(site_ms):.1f} ms more")
             print(f"crawl: {crawl_rate.median:.0f} pages/s", file=sys.stderr)
@@ -411,8 +416,8 @@ def main() -> int:
 
             # The first run after the crawl is slow: lazy imports, compiled patterns, caches,
             # and the database settling after the crawl's writes. The limit's first run measured
-            # 25% slower than its later ones with no warm-up, and still 15% after 50 pages of
-            # each extractor; so each goes once over the whole sample, unmeasured, first.
+            # 26% slower than the median of its later ones with no warm-up, and still 19% after
+            # 50 pages of each extractor; so each goes once over the whole sample, unmeasured.
             for function in (bare_trafilatura, ours):
                 rate(function, pages)
             for _ in range(args.repeat):
@@ -458,7 +463,7 @@ def main() -> int:
                 e2e.runs.append(stored / measured.wall)
                 e2e_mem.runs.append(measured.peak_mib)
                 e2e_cpu.runs.append(cpu_per_item(measured, stored))
-                site_ms.append(1000 * measured.site_cpu / max(stored, 1))
+                site_ms.append(site_cpu_per_item(measured, stored))
             e2e_cpu.note = (f"per article stored; the demo site, on the same cores, "
                             f"{statistics.median(site_ms):.1f} ms more")
 

@@ -58,5 +58,5 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process: alive, and not ours to judge
-        return True
+        pass
     return True
