@@ -17,7 +17,7 @@ import argparse
 import sys
 from collections import Counter, defaultdict
 
-from pipeline.dedupe import DedupeConfig, index_keys, worth_confirming
+from pipeline.dedupe.core import DedupeConfig, index_keys, worth_confirming
 from pipeline.demo_site.site import DemoSite
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import trafilatura
 
-from pipeline.extract import NotAnArticle, extract_article
+from pipeline.extraction.extract import NotAnArticle, extract_article
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 

@@ -41,11 +41,11 @@ import trafilatura
 from psycopg import sql
 
 from pipeline import REPO_ROOT
-from pipeline.config import load_sources
 from pipeline.db import embedded
 from pipeline.db.migrate import migrate
-from pipeline.extract import NotAnArticle, extract_article
-from pipeline.store import load_articles
+from pipeline.extraction.extract import NotAnArticle, extract_article
+from pipeline.processing.store import load_articles
+from pipeline.sources.config import load_sources
 
 NEWSDESK = [sys.executable, "-m", "pipeline.cli"]
 

@@ -73,7 +73,7 @@ def _check_database() -> str:
 def _sync_all(sources: list[Any]) -> None:
     """The `sources` table follows the whole YAML on every run (removed ones deactivated)."""
     from pipeline.db import connect
-    from pipeline.sources_db import sync_sources
+    from pipeline.sources.sync import sync_sources
 
     with connect() as conn:
         gone = sync_sources(conn, sources)
@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("python -m crawlers: error: --limit must be 0 or more", file=sys.stderr)
         return USAGE_ERROR
     try:
-        from pipeline.config import get_sources, load_sources
+        from pipeline.sources.config import get_sources, load_sources
 
         names = list(dict.fromkeys(args.source))
         sources = get_sources(names, args.sources)

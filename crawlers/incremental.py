@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from dateutil.parser import isoparse
 
-from pipeline.normalise import canonical_url
+from pipeline.text.urls import canonical_url
 
 
 def normalise_url(url: str) -> str:

@@ -37,8 +37,8 @@ from crawlers import discovery, incremental
 from crawlers.blocking import challenge_reason
 from crawlers.middlewares import non_public_addresses, resolve
 from crawlers.spiders.news import user_agent
-from pipeline.config import CONTACT_ENV, DEFAULT_CONTACT, Source, get_sources
 from pipeline.errors import NewsdeskError
+from pipeline.sources.config import CONTACT_ENV, DEFAULT_CONTACT, Source, get_sources
 
 MAX_BYTES = 10 * 1024 * 1024
 TIMEOUT = 15
@@ -284,7 +284,7 @@ def check(source: Source, *, articles: int, out=sys.stdout) -> int:
         if not page.links:
             warnings.append(f"listing {listing.url}: no link matches article_pattern")
     say(f"articles: {len(candidates)} candidates; extracting the first {articles}")
-    from pipeline.extract import NotAnArticle, extract_article
+    from pipeline.extraction.extract import NotAnArticle, extract_article
 
     good = 0
     short = 0

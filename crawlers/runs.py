@@ -17,7 +17,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from pipeline.db import connect, redact
-from pipeline.sources_db import sync_source
+from pipeline.sources.sync import sync_source
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -147,7 +147,7 @@ def run_outcome(
 class CrawlRunRecorder:
     """Extension: opens the crawl_runs row when the spider opens and closes it at the end.
 
-    Needs a spider with `source` (a pipeline.config.Source) and `run_key`; it sets the spider's
+    Needs a spider with `source` (a `Source`) and `run_key`; it sets the spider's
     `crawl_run_id`, which the raw_pages pipeline writes on every row. After the crawl,
     `result` holds the run's report (what `python -m crawlers` prints).
     """

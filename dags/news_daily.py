@@ -98,7 +98,7 @@ def news_daily():
     @task
     def sync_sources(params: dict | None = None) -> list[str]:
         from pipeline.airflow import settings
-        from pipeline.orchestration import sync_sources
+        from pipeline.airflow.tasks import sync_sources
 
         return sync_sources(
             settings.sources_path(params["sources_file"]),
@@ -124,7 +124,7 @@ def news_daily():
 
             raise AirflowSkipException(f"dry run: would crawl {source}")
         from pipeline.airflow import settings
-        from pipeline.orchestration import crawl_source
+        from pipeline.airflow.tasks import crawl_source
 
         report = crawl_source(
             source,
@@ -142,7 +142,7 @@ def news_daily():
 
             raise AirflowSkipException("dry run: nothing to process")
         from pipeline.airflow import settings
-        from pipeline.orchestration import process_sources
+        from pipeline.airflow.tasks import process_sources
 
         return process_sources(
             names or [],
@@ -157,7 +157,7 @@ def news_daily():
 
             raise AirflowSkipException("dry run: nothing to deduplicate")
         from pipeline.airflow import settings
-        from pipeline.orchestration import dedupe_pending_articles
+        from pipeline.airflow.tasks import dedupe_pending_articles
 
         return dedupe_pending_articles(database_url=settings.database_url())
 
@@ -173,7 +173,7 @@ def news_daily():
         if params["dry_run"]:
             raise AirflowSkipException(f"dry run: the run would crawl {names}")
         from pipeline.airflow import settings
-        from pipeline.orchestration import RunFailed, report_and_health, summarise_run
+        from pipeline.airflow.tasks import RunFailed, report_and_health, summarise_run
 
         if names is None:
             raise AirflowFailException("sync_sources failed: no source list (see its log)")

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import psycopg
 
 from pipeline.article import Article
-from pipeline.dedupe import DedupeStats, dedupe_loaded, lock
+from pipeline.dedupe.core import DedupeStats, dedupe_loaded, lock
 from pipeline.demo_site.dupes import SOURCES, EvalItem
-from pipeline.normalise import content_hash, word_count
-from pipeline.store import load_articles
+from pipeline.processing.store import load_articles
+from pipeline.text.cleaning import content_hash, word_count
 
 FETCHED = datetime(2026, 3, 15, 13, 0, tzinfo=UTC)
 

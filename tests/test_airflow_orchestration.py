@@ -1,4 +1,4 @@
-"""pipeline.orchestration and the alert notifier, without a DAG run."""
+"""pipeline.airflow.tasks and the alert notifier, without a DAG run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from pipeline.orchestration import (
+from pipeline.airflow.tasks import (
     RunFailed,
     conninfo_from_parts,
     prune_raw_pages,
@@ -71,7 +71,7 @@ def test_summary_names_failed_and_missing_sources(db_url, tmp_path):
 
 
 def test_prune_deletes_only_old_processed_pages(db_url, tmp_path):
-    from pipeline.extract import EXTRACTOR_VERSION
+    from pipeline.extraction.extract import EXTRACTOR_VERSION
 
     path = tmp_path / "s.yaml"
     path.write_text(SOURCES)

@@ -1,4 +1,4 @@
-"""Body rules around trafilatura (pipeline.body) and their use by extract_article, on small
+"""Body rules around trafilatura (extraction.body) and their use by extract_article, on small
 hand-made pages."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from pipeline import body as body_rules
-from pipeline.extract import NotAnArticle, extract_article
+from pipeline.extraction import body as body_rules
+from pipeline.extraction.extract import NotAnArticle, extract_article
 from tests.test_extract import FETCHED, PARAGRAPHS, ld, page
 
 STORY = "\n".join(PARAGRAPHS)

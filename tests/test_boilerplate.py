@@ -1,7 +1,7 @@
 """Per-source boilerplate learning on a real Postgres, with the demo site crawled for real.
 
 The demo's "Exit mobile version" already goes with trafilatura's pruning, and newsletter or
-copyright lines at the end of a body with the extractor's own rules (`pipeline.body`); the
+copyright lines at the end of a body with the extractor's own rules (`extraction.body`); the
 furniture this tests is the kind only a per-site count finds: two house lines inside the article
 container of every Daily Planet page (injected into the stored pages, as a site redesign would).
 """
@@ -13,10 +13,10 @@ import gzip
 import psycopg
 import pytest
 
-from pipeline import boilerplate
-from pipeline.config import load_sources
 from pipeline.demo_site import DemoSite, serve_demo_site
-from pipeline.process import process_pending
+from pipeline.extraction import boilerplate
+from pipeline.processing.stage import process_pending
+from pipeline.sources.config import load_sources
 from tests.cli import newsdesk, run_demo
 
 MASTHEAD = "The Planet Daily brings the day's top stories from Metropolis every morning."
@@ -75,10 +75,10 @@ def test_recurring_lines_are_learned_stored_and_removed(db_url, crawled):
         assert all(len(b.split()) > 50 for b in planet)
         assert sorted(bodies(conn, "metroherald")) == before_other
         # Stored hashes and counts follow the cleaned bodies.
-        from pipeline import normalise as nz
+        from pipeline.text.cleaning import content_hash, word_count
         for body, words, digest in conn.execute(
                 "SELECT body, word_count, content_hash FROM articles WHERE source = 'dailyplanet'"):
-            assert (words, digest) == (nz.word_count(body), nz.content_hash(body))
+            assert (words, digest) == (word_count(body), content_hash(body))
 
         # The next run hands the learned lines to the extractor: new pages come in clean.
         inject(conn, "dailyplanet")  # pending again, same content

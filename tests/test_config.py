@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import REPO_ROOT
-from pipeline.config import SourcesError, get_sources, load_sources
+from pipeline.sources.config import SourcesError, get_sources, load_sources
 
 GOOD = """\
 sources:

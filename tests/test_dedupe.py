@@ -10,8 +10,9 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from pipeline import dedupe, minhash
 from pipeline.db import migrate as migrate_module
+from pipeline.dedupe import core as dedupe
+from pipeline.dedupe import minhash
 from pipeline.demo_site.dupes import ANCHOR, BOILERPLATE, evaluation_set
 from tests.dedupe_helpers import add_sources, article, from_item, partition, store, story_of
 

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.demo_site.dupes import evaluation_set
-from pipeline.extract import extract_article
+from pipeline.extraction.extract import extract_article
 from tests.cli import newsdesk
 from tests.dedupe_helpers import add_sources, from_item, store, story_of
 
@@ -88,8 +88,8 @@ def test_extractor_reports_copy_signals():
 def test_credit_lines(html, expected):
     from lxml import html as lxml_html
 
-    from pipeline.metadata import harvest
-    from pipeline.provenance import signals
+    from pipeline.extraction.metadata import harvest
+    from pipeline.extraction.provenance import signals
 
     tree = lxml_html.fromstring(f"<html><body><p>Body text.</p>{html}</body></html>")
     got = signals(tree, harvest(tree), "https://mysite.org/a", [])
@@ -99,8 +99,8 @@ def test_credit_lines(html, expected):
 def test_wire_byline():
     from lxml import html as lxml_html
 
-    from pipeline.metadata import harvest
-    from pipeline.provenance import signals
+    from pipeline.extraction.metadata import harvest
+    from pipeline.extraction.provenance import signals
 
     tree = lxml_html.fromstring("<html><body><p>Body.</p></body></html>")
     assert signals(tree, harvest(tree), "https://x.org/a", ["Associated Press"]) == {

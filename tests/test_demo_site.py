@@ -19,8 +19,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from pipeline.config import load_sources
 from pipeline.demo_site import ArticleTruth, DemoSite, RunningSite, serve_demo_site
+from pipeline.sources.config import load_sources
 
 SEED = 7
 NS = {
@@ -432,7 +432,7 @@ def test_large_site_is_lazy() -> None:
 
 
 def test_cli_serves_and_writes_sources(tmp_path) -> None:
-    from pipeline.commands import demo_site as command
+    from pipeline.cli import demo_site as command
 
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers(dest="command"))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from pipeline.exports import COLUMNS, DATE_COLUMNS, LIST_COLUMNS, iter_rows
+from pipeline.outputs.exports import COLUMNS, DATE_COLUMNS, LIST_COLUMNS, iter_rows
 from tests.cli import newsdesk
 from tests.test_views import demo_run
 

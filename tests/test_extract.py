@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.config import Source
-from pipeline.extract import EXTRACTOR_VERSION, NotAnArticle, extract_article
-from pipeline.titles import strip_site_name
+from pipeline.extraction.extract import EXTRACTOR_VERSION, NotAnArticle, extract_article
+from pipeline.extraction.titles import strip_site_name
+from pipeline.sources.config import Source
 
 FETCHED = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 

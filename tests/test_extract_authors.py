@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import normalise as nz
-from pipeline.extract import extract_article
+from pipeline.extraction.extract import extract_article
+from pipeline.text.bylines import clean_authors, is_handle, surname_first
 from tests.test_extract import FETCHED, ld, page
 
 
@@ -86,14 +86,14 @@ def test_dublin_core_surname_first() -> None:
     ],
 )
 def test_clean_authors_bylines(raw: list[str], expected: list[str]) -> None:
-    assert nz.clean_authors(raw) == expected
+    assert clean_authors(raw) == expected
 
 
 def test_handles_and_surname_first_helpers() -> None:
-    assert nz.is_handle("andrew.keaveney") and nz.is_handle("kffnirmitap")
-    assert not nz.is_handle("Jane Doe") and not nz.is_handle("배윤경")
-    assert nz.surname_first("Brazil, Rachel") == "Rachel Brazil"
-    assert nz.surname_first("Jane Doe, John Smith") == "Jane Doe, John Smith"
+    assert is_handle("andrew.keaveney") and is_handle("kffnirmitap")
+    assert not is_handle("Jane Doe") and not is_handle("배윤경")
+    assert surname_first("Brazil, Rachel") == "Rachel Brazil"
+    assert surname_first("Jane Doe, John Smith") == "Jane Doe, John Smith"
 
 
 def _authors(head: str = "", top: str = "", url: str = "https://example.org/a",
@@ -253,16 +253,16 @@ def test_generic_byline_kept_only_when_nobody_is_named() -> None:
     ],
 )
 def test_clean_authors_rules(raw: list[str], expected: list[str]) -> None:
-    assert nz.clean_authors(raw) == expected
+    assert clean_authors(raw) == expected
 
 
 def test_clean_authors_site_name_after_a_person() -> None:
-    assert nz.clean_authors(["Brian Truitt USA TODAY"], ["usatoday.com"]) == ["Brian Truitt"]
-    assert nz.clean_authors(["Yasmine Hassan · CBC News · Posted: Aug 08, 2024 4:00 AM EDT"],
+    assert clean_authors(["Brian Truitt USA TODAY"], ["usatoday.com"]) == ["Brian Truitt"]
+    assert clean_authors(["Yasmine Hassan · CBC News · Posted: Aug 08, 2024 4:00 AM EDT"],
                             ["cbc.ca"]) == ["Yasmine Hassan"]
 
 
 def test_clean_authors_keep_generic() -> None:
-    assert nz.clean_authors(["Staff"]) == []
-    assert nz.clean_authors(["Staff"], keep_generic=True) == ["Staff"]
-    assert nz.clean_authors(["News Desk"], keep_generic=True) == ["News Desk"]
+    assert clean_authors(["Staff"]) == []
+    assert clean_authors(["Staff"], keep_generic=True) == ["Staff"]
+    assert clean_authors(["News Desk"], keep_generic=True) == ["News Desk"]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.commands import extract as extract_command
+from pipeline.cli import extract as extract_command
 
 PARAGRAPHS = [
     f"Paragraph {n} of the story: the regional council met again on Tuesday to discuss the "

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipeline import boilerplate
-from pipeline.config import Source
-from pipeline.extract import extract_article
-from pipeline.shown_dates import url_date
+from pipeline.extraction import boilerplate
+from pipeline.extraction.extract import extract_article
+from pipeline.extraction.shown_dates import url_date
+from pipeline.sources.config import Source
 from tests.test_extract import FETCHED, PARAGRAPHS, ld, page
 
 SEED_TEXT = [

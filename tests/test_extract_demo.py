@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.config import load_sources
 from pipeline.demo_site import DemoSite, serve_demo_site
-from pipeline.extract import NotAnArticle, extract_article
+from pipeline.extraction.extract import NotAnArticle, extract_article
+from pipeline.sources.config import load_sources
 
 
 def shingle_f1(got: str, want: str, n: int = 4) -> float:

@@ -1,12 +1,12 @@
-"""Title choice and cleaning on small handmade pages: one test per rule of `pipeline.titles`."""
+"""Title choice and cleaning on small handmade pages: one test per rule of `extraction.titles`."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.extract import extract_article
-from pipeline.metadata import harvest
-from pipeline.titles import strip_learned, strip_site_name
+from pipeline.extraction.extract import extract_article
+from pipeline.extraction.metadata import harvest
+from pipeline.extraction.titles import strip_learned, strip_site_name
 from tests.test_extract import FETCHED, ld, page
 
 URL = "https://example.com/news/budget"

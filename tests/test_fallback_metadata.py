@@ -7,9 +7,9 @@ import pytest
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
-from pipeline import fallback_metadata
-from pipeline.extract import _DATE_PARAMS, extract_article
-from pipeline.fallback_metadata import TrafilaturaMetadata
+from pipeline.extraction import fallback_metadata
+from pipeline.extraction.extract import _DATE_PARAMS, extract_article
+from pipeline.extraction.fallback_metadata import TrafilaturaMetadata
 from tests.test_extract import FETCHED, ld, page
 
 URL = "https://news.example.com/2026/03/19/council-budget"

@@ -6,7 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline import normalise as nz
+from pipeline.text.bylines import clean_authors
+from pipeline.text.cleaning import clean_body, content_hash, fix_mojibake, normalise_language
+from pipeline.text.dates import parse_date, parse_date_local, parse_relative, plausible_date, to_utc
+from pipeline.text.urls import amp_to_canonical, canonical_url, same_site
 
 
 @pytest.mark.parametrize(
@@ -23,13 +26,13 @@ from pipeline import normalise as nz
     ],
 )
 def test_canonical_url_strips_tracking_and_fragment(url: str, expected: str) -> None:
-    assert nz.canonical_url(url) == expected
+    assert canonical_url(url) == expected
 
 
 def test_same_site_compares_registered_domains() -> None:
-    assert nz.same_site("https://news.bbc.co.uk/a", "https://www.bbc.co.uk/b")
-    assert not nz.same_site("https://bbc.co.uk/a", "https://example.co.uk/b")
-    assert nz.same_site("http://127.0.0.1:8000/a", "http://127.0.0.1:8000/b")
+    assert same_site("https://news.bbc.co.uk/a", "https://www.bbc.co.uk/b")
+    assert not same_site("https://bbc.co.uk/a", "https://example.co.uk/b")
+    assert same_site("http://127.0.0.1:8000/a", "http://127.0.0.1:8000/b")
 
 
 @pytest.mark.parametrize(
@@ -56,59 +59,59 @@ def test_same_site_compares_registered_domains() -> None:
     ],
 )
 def test_clean_authors(raw: list, expected: list[str]) -> None:
-    assert nz.clean_authors(raw, site_names=["Example News", "example.com"]) == expected
+    assert clean_authors(raw, site_names=["Example News", "example.com"]) == expected
 
 
 def test_parse_date_to_aware_utc() -> None:
-    assert nz.parse_date("2026-03-12T14:30:00+01:00") == datetime(2026, 3, 12, 13, 30, tzinfo=UTC)
-    assert nz.parse_date("2026-03-12T14:30:00Z") == datetime(2026, 3, 12, 14, 30, tzinfo=UTC)
+    assert parse_date("2026-03-12T14:30:00+01:00") == datetime(2026, 3, 12, 13, 30, tzinfo=UTC)
+    assert parse_date("2026-03-12T14:30:00Z") == datetime(2026, 3, 12, 14, 30, tzinfo=UTC)
     # naive: read in the source's time zone (Paris is UTC+1 in March)
-    assert nz.parse_date("2026-03-12 14:30", "Europe/Paris") == datetime(
+    assert parse_date("2026-03-12 14:30", "Europe/Paris") == datetime(
         2026, 3, 12, 13, 30, tzinfo=UTC)
     # bare day: midnight UTC of the declared day, whatever the zone
-    assert nz.parse_date("2026-03-12", "America/New_York") == datetime(2026, 3, 12, tzinfo=UTC)
-    assert nz.parse_date("12 mars 2026 14h30", "Europe/Paris", ["fr"]) == datetime(
+    assert parse_date("2026-03-12", "America/New_York") == datetime(2026, 3, 12, tzinfo=UTC)
+    assert parse_date("12 mars 2026 14h30", "Europe/Paris", ["fr"]) == datetime(
         2026, 3, 12, 13, 30, tzinfo=UTC)
-    assert nz.parse_date("no date here") is None
-    assert nz.parse_date(None) is None
+    assert parse_date("no date here") is None
+    assert parse_date(None) is None
 
 
 def test_parse_date_local_keeps_declared_offset() -> None:
-    local = nz.parse_date_local("2026-07-10T00:30:00+02:00")
+    local = parse_date_local("2026-07-10T00:30:00+02:00")
     assert local.date().isoformat() == "2026-07-10"
-    assert nz.to_utc(local).date().isoformat() == "2026-07-09"
+    assert to_utc(local).date().isoformat() == "2026-07-09"
 
 
 def test_plausible_date_bounds() -> None:
     fetched = datetime(2026, 3, 1, tzinfo=UTC)
-    assert nz.plausible_date(fetched - timedelta(days=3), fetched)
-    assert nz.plausible_date(fetched + timedelta(hours=2), fetched)  # small skew tolerated
-    assert not nz.plausible_date(fetched + timedelta(days=30), fetched)
-    assert not nz.plausible_date(datetime(1970, 1, 1, tzinfo=UTC), fetched)
-    assert not nz.plausible_date(None, fetched)
+    assert plausible_date(fetched - timedelta(days=3), fetched)
+    assert plausible_date(fetched + timedelta(hours=2), fetched)  # small skew tolerated
+    assert not plausible_date(fetched + timedelta(days=30), fetched)
+    assert not plausible_date(datetime(1970, 1, 1, tzinfo=UTC), fetched)
+    assert not plausible_date(None, fetched)
 
 
 def test_clean_body_drops_boilerplate_and_folds_whitespace() -> None:
     text = "First   paragraph\u00a0here.\n\n  Advertisement \nShare this article\nSecond one.\n" \
            "Second one.\nRead more\n6 min read\nReading time: 4 minutes\n"
-    assert nz.clean_body(text) == "First paragraph here.\nSecond one."
+    assert clean_body(text) == "First paragraph here.\nSecond one."
 
 
 def test_double_encoded_text_is_repaired_and_clean_text_left_alone() -> None:
     story = "The council\u2019s caf\u00e9 reopened\u00a0on Monday."
     garbled = story.encode("utf-8").decode("cp1252")  # what a double-encoding CMS publishes
     assert "\u00e2\u20ac\u2122" in garbled and "\u00c3\u00a9" in garbled
-    assert nz.fix_mojibake(garbled) == story
-    assert nz.clean_body(f"{garbled}\nSecond line.") == (
+    assert fix_mojibake(garbled) == story
+    assert clean_body(f"{garbled}\nSecond line.") == (
         "The council\u2019s caf\u00e9 reopened on Monday.\nSecond line.")
     # Legitimate capitals that also start mojibake (Portuguese, Romanian) stay as written.
-    assert nz.fix_mojibake("\u00c2NGULO reto, \u00c3rea") == "\u00c2NGULO reto, \u00c3rea"
+    assert fix_mojibake("\u00c2NGULO reto, \u00c3rea") == "\u00c2NGULO reto, \u00c3rea"
 
 
 def test_content_hash_ignores_case_and_whitespace() -> None:
-    a = nz.content_hash("Hello   World.\nSecond line")
-    assert a == nz.content_hash("hello world. second LINE")
-    assert a != nz.content_hash("hello world. second line!")
+    a = content_hash("Hello   World.\nSecond line")
+    assert a == content_hash("hello world. second LINE")
+    assert a != content_hash("hello world. second line!")
     assert len(a) == 64 and int(a, 16) >= 0
 
 
@@ -117,7 +120,7 @@ def test_content_hash_ignores_case_and_whitespace() -> None:
     [("en-GB", "en"), ("fr_FR", "fr"), ("DE", "de"), ("english", None), ("", None), (None, None)],
 )
 def test_normalise_language(value: str | None, expected: str | None) -> None:
-    assert nz.normalise_language(value) == expected
+    assert normalise_language(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -133,7 +136,7 @@ def test_normalise_language(value: str | None, expected: str | None) -> None:
     ],
 )
 def test_amp_to_canonical(url: str, expected: str) -> None:
-    assert nz.canonical_url(nz.amp_to_canonical(url)) == expected
+    assert canonical_url(amp_to_canonical(url)) == expected
 
 
 @pytest.mark.parametrize(
@@ -149,7 +152,7 @@ def test_amp_to_canonical(url: str, expected: str) -> None:
 )
 def test_parse_relative_against_fetch_time_and_source_zone(text, tz, languages, expected):
     reference = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # a Friday
-    parsed = nz.parse_relative(text, reference, tz, languages)
+    parsed = parse_relative(text, reference, tz, languages)
     if expected is None:
         assert parsed is None
     elif "T" in expected:

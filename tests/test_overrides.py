@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Source, SourcesError, load_sources
-from pipeline.extract import extract_article
-from pipeline.overrides import ExtractionOverrides
+from pipeline.extraction.extract import extract_article
+from pipeline.sources.config import Source, SourcesError, load_sources
+from pipeline.sources.overrides import ExtractionOverrides
 from tests.test_extract import FETCHED, PARAGRAPHS, page
 
 BASE = "sources:\n  - name: ex\n    homepage: https://ex.com/\n    feeds: [https://ex.com/feed]\n"

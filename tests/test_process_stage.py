@@ -11,10 +11,10 @@ import time
 import psycopg
 import pytest
 
-from pipeline.config import load_sources
 from pipeline.crawl import run_crawl
 from pipeline.demo_site import DemoSite, serve_demo_site
-from pipeline.process import process_pending
+from pipeline.processing.stage import process_pending
+from pipeline.sources.config import load_sources
 
 PENDING = "SELECT count(*) FROM raw_pages WHERE processed_at IS NULL"
 

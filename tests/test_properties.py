@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from crawlers import discovery, incremental
 from pipeline.article import Article
 from pipeline.errors import NewsdeskError
-from pipeline.extract import NotAnArticle, extract_article
-from pipeline.normalise import canonical_url, parse_date
+from pipeline.extraction.extract import NotAnArticle, extract_article
+from pipeline.text.dates import parse_date
+from pipeline.text.urls import canonical_url
 
 # derandomize: the same examples every run, so the suite stays deterministic; a new search is a
 # matter of running with --hypothesis-seed.

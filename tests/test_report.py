@@ -13,7 +13,7 @@ import pytest
 
 from pipeline import REPO_ROOT
 from pipeline.demo_site import DemoSite
-from pipeline.report import DAYS
+from pipeline.outputs.report import DAYS
 from tests.browser import open_page
 from tests.cli import newsdesk
 from tests.test_views import demo_database, truth_by_key

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 import yaml
 
-from pipeline.config import load_sources
 from pipeline.demo_site import DemoSite, serve_demo_site
-from pipeline.reprocess import reprocess
+from pipeline.processing.reprocess import reprocess
+from pipeline.sources.config import load_sources
 from tests.cli import newsdesk, run_demo
 
 

@@ -11,7 +11,7 @@ import os
 import psycopg
 
 from pipeline import REPO_ROOT
-from pipeline.schema_doc import generate
+from pipeline.outputs.schema_doc import generate
 from tests.cli import newsdesk
 
 SCHEMA_DOC = REPO_ROOT / "docs" / "schema.md"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pipeline.search import count_unindexed, index_pending, search
+from pipeline.outputs.search import count_unindexed, index_pending, search
 from tests.cli import newsdesk
 from tests.test_views import demo_run, truth_by_key
 

@@ -11,10 +11,10 @@ import psycopg
 import pytest
 import yaml
 
-from pipeline.config import load_sources
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
-from pipeline.sources_db import sync_sources
-from pipeline.sources_health import Health, verdict
+from pipeline.sources.config import load_sources
+from pipeline.sources.status import Health, verdict
+from pipeline.sources.sync import sync_sources
 from tests.cli import newsdesk
 
 TABLES = ("sources", "crawl_runs", "raw_pages", "articles", "discovery_documents")

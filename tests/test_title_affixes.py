@@ -11,11 +11,11 @@ import re
 import psycopg
 import pytest
 
-from pipeline import title_affixes
-from pipeline.config import load_sources
 from pipeline.demo_site import DemoSite, serve_demo_site
-from pipeline.process import process_pending
-from pipeline.reprocess import reprocess
+from pipeline.extraction import title_affixes
+from pipeline.processing.reprocess import reprocess
+from pipeline.processing.stage import process_pending
+from pipeline.sources.config import load_sources
 from tests.cli import run_demo
 
 SUFFIX = " \u2013 Weekend Edition"

@@ -30,8 +30,8 @@ from crawlers import discovery, incremental, queue_dirs
 from crawlers.pipelines import RawPage
 from crawlers.runs import DB_ERROR_STAT
 from pipeline import __version__
-from pipeline.config import Source, get_sources
 from pipeline.db import database_url, redact
+from pipeline.sources.config import Source, get_sources
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Where a task finds its database, sources file and run key: Airflow first, then the environment.
 
 Read inside a running task only (never at DAG parse time). The database URL is resolved in the
-task and handed to `pipeline.orchestration`, so it never appears in a rendered template, an XCom
+task and handed to `pipeline.airflow.tasks`, so it never appears in a rendered template, an XCom
 or a log line.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pipeline.config import SOURCES_ENV
+from pipeline.airflow.tasks import conninfo_from_parts, run_key_for
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.errors import NewsdeskError
-from pipeline.orchestration import conninfo_from_parts, run_key_for
+from pipeline.sources.config import SOURCES_ENV
 
 #: The Airflow connection holding the news database (env form: AIRFLOW_CONN_NEWSDESK_DB).
 CONN_ID = "newsdesk_db"

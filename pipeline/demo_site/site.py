@@ -245,7 +245,7 @@ class DemoSite:
     # --- sources ------------------------------------------------------------------------------
 
     def sources(self, bases: dict[str, str]) -> list[dict]:
-        """The `sources:` entries (as plain data) that make pipeline.config crawl this site."""
+        """The `sources:` entries (as plain data) that make the crawler crawl this site."""
         out = []
         for pub in self.publishers:
             base = bases[pub.name]

@@ -1,0 +1,157 @@
+"""`newsdesk db`: migrate, status, url, stop, grant-analyst, schema-doc."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from pipeline.db import connect, database_url, embedded, redact
+from pipeline.db.connection import DATABASE_URL_ENV
+from pipeline.db.migrate import migrate, status
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("db", help="database: migrate, status, url, stop")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("migrate", help="apply pending migrations").set_defaults(handler=_migrate)
+    actions.add_parser("status", help="show applied and pending migrations").set_defaults(
+        handler=_status
+    )
+    actions.add_parser("url", help="print a DSN to paste into psql").set_defaults(handler=_url)
+    actions.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(handler=_stop)
+    _register_analyst_actions(actions)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    with connect() as conn:
+        applied = migrate(conn)
+    for migration in applied:
+        print(f"applied {migration.path.name}")
+    print(f"{len(applied)} migration(s) applied; schema is current")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    url = database_url()
+    with connect(url) as conn:
+        states = status(conn)
+    print(f"database: {redact(url)}")
+    for state in states:
+        when = f"applied {state.applied_at:%Y-%m-%d %H:%M:%S %Z}" if state.applied_at else "pending"
+        print(f"  {state.migration.path.name:<40} {when}")
+    pending = sum(1 for s in states if s.applied_at is None)
+    print(f"{len(states) - pending} applied, {pending} pending")
+    return 0
+
+
+def _url(args: argparse.Namespace) -> int:
+    url = database_url()
+    if os.environ.get(DATABASE_URL_ENV):
+        print(f"# from {DATABASE_URL_ENV}")
+    else:
+        print(f"# embedded PostgreSQL in {embedded.data_dir()}")
+        print('# open it with: psql "$(newsdesk db url | tail -1)"')
+    print(url)
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    if embedded.stop():
+        print(f"stopped the embedded PostgreSQL in {embedded.data_dir()}")
+    else:
+        print(f"the embedded PostgreSQL in {embedded.data_dir()} is not running")
+    return 0
+
+
+# --- analysts: read-only role and schema reference (issue 7) -----------------------------------
+
+
+def _register_analyst_actions(actions: argparse._SubParsersAction) -> None:
+    grant = actions.add_parser(
+        "grant-analyst", help="create or update a role that can read everything and write nothing"
+    )
+    grant.add_argument("role", metavar="ROLE")
+    grant.add_argument("--login", action="store_true",
+                       help="the role may log in (default NOLOGIN: grant it to people's roles)")
+    grant.add_argument("--password-env", metavar="VAR",
+                       help="set the role's password from this environment variable")
+    grant.set_defaults(handler=_grant_analyst)
+    doc = actions.add_parser("schema-doc", help="write the schema reference from the comments")
+    doc.add_argument("--out", metavar="PATH", help="file to write (default: stdout)")
+    doc.set_defaults(handler=_schema_doc)
+
+
+def grant_analyst(conn, role: str, *, login: bool = False, password: str | None = None) -> bool:
+    """Create or update a read-only role on the connected database; True when it was created.
+
+    SELECT on every table and view (and on those the migrating user creates later), EXECUTE on
+    the functions; any write privilege the role had on our tables is revoked. Identifiers and the
+    password are composed with psycopg.sql: DDL takes no bind parameters.
+    """
+    from psycopg import sql
+
+    name = sql.Identifier(role)
+    created = False
+    with conn.transaction():
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+        options = sql.SQL("LOGIN" if login else "NOLOGIN")
+        if password is not None:
+            options = sql.SQL("{} PASSWORD {}").format(options, sql.Literal(password))
+        if exists:
+            conn.execute(sql.SQL("ALTER ROLE {} {}").format(name, options))
+        else:
+            conn.execute(sql.SQL("CREATE ROLE {} {}").format(name, options))
+            created = True
+        dbname = conn.execute("SELECT current_database()").fetchone()[0]
+        for statement in (
+            "GRANT CONNECT ON DATABASE {db} TO {role}",
+            "GRANT USAGE ON SCHEMA public TO {role}",
+            "REVOKE CREATE ON SCHEMA public FROM {role}",
+            "REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+            " ON ALL TABLES IN SCHEMA public FROM {role}",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+            "GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role}",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON SEQUENCES TO {role}",
+        ):
+            conn.execute(sql.SQL(statement).format(db=sql.Identifier(dbname), role=name))
+    return created
+
+
+def _grant_analyst(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from pipeline.db import connect_migrated
+    from pipeline.errors import NewsdeskError
+
+    password = None
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if not password:
+            raise NewsdeskError(f"--password-env: ${args.password_env} is not set")
+    with connect_migrated() as conn:
+        try:
+            created = grant_analyst(conn, args.role, login=args.login, password=password)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise NewsdeskError(f"cannot create or alter role {args.role!r}: {exc}") from None
+    kind = "LOGIN" if args.login else "NOLOGIN"
+    print(f"{'created' if created else 'updated'} read-only role {args.role!r} ({kind}): "
+          "SELECT on every table and view, nothing else")
+    return 0
+
+
+def _schema_doc(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.db import connect_migrated
+    from pipeline.outputs.schema_doc import generate
+
+    with connect_migrated() as conn:
+        text = generate(conn)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0

@@ -1,0 +1,54 @@
+"""`newsdesk dedupe`: group articles not yet deduplicated into stories, or rebuild every story.
+
+The process stage dedupes each batch as it loads it; this command is for articles stored before
+dedupe existed, and for a rebuild after the dedupe settings (NEWSDESK_DEDUPE_*) change.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from pipeline.cli.console import stderr, stdout
+from pipeline.db import connect_migrated
+from pipeline.dedupe.core import DedupeConfig, dedupe_pending, pending_count, reset
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "dedupe", help="group articles without a story into stories (or --rebuild them all)"
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true",
+        help="forget every story, pair and index key first, then regroup the whole corpus",
+    )
+    parser.add_argument("--batch-size", type=int, default=500, metavar="N",
+                        help="articles per transaction (default 500)")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    config = DedupeConfig.from_env()
+    with connect_migrated() as conn:
+        if args.rebuild:
+            reset(conn)
+        total = pending_count(conn)
+        conn.commit()
+        with Progress(TextColumn("deduplicating"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("articles"), console=stderr, transient=True) as progress:
+            task = progress.add_task("dedupe", total=total)
+            stats = dedupe_pending(conn, config, args.batch_size,
+                                   on_batch=lambda n: progress.advance(task, n))
+        copies = conn.execute(
+            "SELECT count(*), coalesce(sum(article_count), 0) FROM stories"
+            " WHERE article_count > 1").fetchone()
+    table = Table(title="dedupe: articles grouped into stories")
+    for column in ("articles", "exact pairs", "near pairs", "new stories", "merged",
+                   "stories with copies", "articles in them"):
+        table.add_column(column, justify="right")
+    table.add_row(str(stats.articles), str(stats.exact), str(stats.near), str(stats.stories_new),
+                  str(stats.stories_merged), str(copies[0]), str(copies[1]))
+    stdout.print(table)
+    return 0

@@ -1,0 +1,86 @@
+"""The main job, shared by `newsdesk run` and `newsdesk demo`: crawl, process, summarise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from pipeline.cli.console import print_run_summary, process_with_progress, stderr
+from pipeline.crawl import start_crawl
+from pipeline.db import connect_migrated
+from pipeline.outputs.search import index_pending
+from pipeline.processing.stage import ProcessStats
+from pipeline.sources.config import Source
+
+
+@dataclass
+class RunResult:
+    reports: list[dict]
+    stats: ProcessStats
+
+    @property
+    def ok(self) -> bool:
+        return all(r["status"] == "success" for r in self.reports)
+
+
+def run_pipeline(
+    sources: Sequence[Source],
+    *,
+    sources_path: str | Path | None = None,
+    run_key: str | None = None,
+    limit: int | None = None,
+    no_delay: bool = False,
+    verbose: bool = False,
+    workers: int | None = None,
+) -> RunResult:
+    """Crawl `sources` concurrently in a child process while processing the pages it stores.
+
+    Processing starts with the crawl and claims pages as the crawl commits them, so the
+    crawl's work hides behind extraction; it ends once the crawl has exited and nothing is
+    pending. Pages of a source whose crawl failed are still processed: one failing source never
+    stops the others' articles, and whatever a failed crawl did fetch is not wasted.
+    """
+    names = [s.name for s in sources]
+    connect_migrated().close()
+    stderr.print(f"crawling {len(names)} source(s): {', '.join(names)}")
+    crawl = start_crawl(
+        names,
+        sources_path=sources_path,
+        run_key=run_key,
+        limit=limit,
+        no_delay=no_delay,
+        verbose=verbose,
+    )
+    try:
+        with connect_migrated() as conn:
+            stats = process_stage(conn, sources, only=names, workers=workers,
+                                  more_coming=crawl.running)
+    except BaseException:
+        crawl.stop()
+        raise
+    reports = crawl.finish()
+    print_run_summary(reports, stats)
+    return RunResult(reports, stats)
+
+
+def process_stage(
+    conn: psycopg.Connection,
+    sources: Sequence[Source],
+    *,
+    only: Sequence[str] | None = None,
+    workers: int | None = None,
+    more_coming: Callable[[], bool] | None = None,
+) -> ProcessStats:
+    """Extract, load and dedupe the pending pages, then index the new articles for search.
+
+    `more_coming` says whether a producer (a running crawl) may still store pages: see
+    `process_pending`. Search indexing runs after the load on purpose: parsing text for a
+    tsvector during the load would cut its speed by three quarters (see pipeline/search.py).
+    """
+    stats = process_with_progress(conn, sources, only=only, workers=workers,
+                                  more_coming=more_coming)
+    index_pending(workers=workers)
+    return stats

@@ -1,0 +1,92 @@
+"""`newsdesk search "QUERY"`: ranked full-text hits over the stored articles."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime
+
+import psycopg
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.cli.console import stderr, stdout
+from pipeline.db import connect, connect_migrated
+from pipeline.errors import NewsdeskError
+from pipeline.outputs.search import count_unindexed, index_pending, search
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "search",
+        help="full-text search over articles, best hits first",
+        description='Web-search syntax: words, "a phrase", or, -excluded.',
+    )
+    parser.add_argument("query", nargs="?", help='what to look for, e.g. \'"central bank" -rates\'')
+    parser.add_argument("--source", metavar="NAME", help="only this source's articles")
+    parser.add_argument("--since", type=parse_since, metavar="DATE",
+                        help="only articles published on or after DATE (YYYY-MM-DD, UTC)")
+    parser.add_argument("--language", metavar="CODE", help="only articles in this language")
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="hits (default 20)")
+    parser.add_argument(
+        "--index", action="store_true",
+        help="first index articles pending for search, on every core (needs write access)",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def parse_since(value: str) -> datetime:
+    """A date (midnight UTC) or an ISO timestamp; anything else is a one-line argparse error."""
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def handle(args: argparse.Namespace) -> int:
+    if not args.query and not args.index:
+        raise NewsdeskError("give a query, or --index to index pending articles")
+    if args.limit < 1:
+        raise NewsdeskError("--limit must be at least 1")
+    if args.index:
+        with connect_migrated():
+            pass
+        indexed = index_pending()
+        print(f"indexed {indexed} article(s) for search", flush=True)
+        if not args.query:
+            return 0
+    with connect() as conn:
+        if args.source and not conn.execute(
+            "SELECT 1 FROM sources WHERE name = %s", [args.source]
+        ).fetchone():
+            raise NewsdeskError(f"unknown source {args.source!r}")
+        try:
+            hits = search(conn, args.query, source=args.source, since=args.since,
+                          limit=args.limit, language=args.language)
+        except psycopg.errors.UndefinedFunction:
+            raise NewsdeskError(
+                "the database has no search yet: run `newsdesk db migrate`"
+            ) from None
+        pending = count_unindexed(conn)
+    table = Table(title=f"search: {args.query}", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("rank", justify="right")
+    table.add_column("published (UTC)", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("title")
+    table.add_column("url", overflow="fold")
+    for n, hit in enumerate(hits, 1):
+        when = hit.published_at
+        published = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else "-"
+        # Text(), not str: a headline is data, never rich markup.
+        table.add_row(str(n), f"{hit.rank:.3f}", published, Text(hit.source),
+                      Text(hit.title or "-"), Text(hit.canonical_url))
+    if not hits:
+        table.caption = "no hits"
+    stdout.print(table)
+    if pending:
+        stderr.print(f"note: {pending} article(s) not yet indexed were searched the slow way; "
+                     "`newsdesk search --index` indexes them")
+    return 0

@@ -1,0 +1,1 @@
+"""Duplicates and stories: MinHash-LSH keys indexed in Postgres, confirmation, story originals."""

@@ -1,0 +1,1 @@
+"""One page in, one article out: decoding, metadata, dates, authors, titles, body, provenance."""

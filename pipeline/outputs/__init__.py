@@ -1,0 +1,1 @@
+"""What analysts and operators read: the report, search, exports, WARC, the schema reference."""

@@ -1,0 +1,1 @@
+"""The process stage: raw pages claimed in batches, extracted on every core, stored, deduped."""

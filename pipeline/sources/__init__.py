@@ -1,0 +1,1 @@
+"""Sources: the YAML config and its validation, the `sources` table, source health."""
