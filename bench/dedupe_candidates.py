@@ -2,9 +2,9 @@
 
 Each confirmed candidate costs a body fetch and a shingle set, so this number decides whether
 dedupe's cost per article stays flat. The index is simulated in memory (no database): every
-article's real index keys (`dedupe.index_keys`) go into per-key buckets in order, and every
+article's real index keys (`matching.index_keys`) go into per-key buckets in order, and every
 fifth article probes them as the candidate lookup does (the lowest ids first, at most `limit`
-per key) and is filtered by the real `dedupe.worth_confirming`. The demo generator composes
+per key) and is filtered by the real `matching.worth_confirming`. The demo generator composes
 bodies from a fixed stock of sentences, so chance collisions are far more frequent than in
 real text: the worst case for this number.
 
@@ -17,7 +17,8 @@ import argparse
 import sys
 from collections import Counter, defaultdict
 
-from pipeline.dedupe.core import DedupeConfig, index_keys, worth_confirming
+from pipeline.dedupe.config import DedupeConfig
+from pipeline.dedupe.matching import index_keys, worth_confirming
 from pipeline.demo_site.site import DemoSite
 
 

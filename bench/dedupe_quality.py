@@ -17,7 +17,7 @@ from collections import Counter
 import psycopg
 from dedupe_common import throwaway_database
 
-from pipeline.dedupe.core import DedupeConfig
+from pipeline.dedupe.config import DedupeConfig
 from pipeline.demo_site.dupes import evaluation_set
 from tests.dedupe_helpers import add_sources, from_item, store, story_of
 

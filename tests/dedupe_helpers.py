@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from pipeline.article import Article
-from pipeline.dedupe.core import DedupeStats, dedupe_loaded, lock
+from pipeline.dedupe.batch import DedupeStats, dedupe_loaded, lock
 from pipeline.demo_site.dupes import SOURCES, EvalItem
 from pipeline.processing.store import load_articles
 from pipeline.text.cleaning import content_hash, word_count
@@ -64,7 +64,7 @@ def store(conn: psycopg.Connection, articles: Iterable[Article]) -> DedupeStats:
         lock(conn)
         items = [(_raw_page(conn, a), a) for a in articles]
         written = load_articles(conn, items)
-        return dedupe_loaded(conn, items, written)
+        return dedupe_loaded(conn, items, {p: w.article_id for p, w in written.items()})
 
 
 def story_of(conn: psycopg.Connection) -> dict[str, int]:

@@ -11,8 +11,10 @@ import psycopg
 import pytest
 
 from pipeline.db import migrate as migrate_module
-from pipeline.dedupe import core as dedupe
 from pipeline.dedupe import minhash
+from pipeline.dedupe.backlog import dedupe_pending, pending_count, reset
+from pipeline.dedupe.config import DedupeConfig
+from pipeline.dedupe.matching import index_keys, worth_confirming
 from pipeline.demo_site.dupes import ANCHOR, BOILERPLATE, evaluation_set
 from tests.dedupe_helpers import add_sources, article, from_item, partition, store, story_of
 
@@ -154,11 +156,11 @@ def test_content_update_keeps_the_old_version_and_the_story(conn):
     assert versions == [(item.url, item.title, ["body", "title"], "refetch", True)]
     assert _same_story(conn, "o7", "o7/headline")
     # The old body's keys are gone: only keys of the two current bodies remain.
-    cfg = dedupe.DedupeConfig()
-    expected = set(dedupe.index_keys(updated_body, cfg)[1]) | set(
-        dedupe.index_keys(copy.body, cfg)[1])
+    cfg = DedupeConfig()
+    expected = set(index_keys(updated_body, cfg)[1]) | set(
+        index_keys(copy.body, cfg)[1])
     assert conn.execute("SELECT count(*) FROM article_bands").fetchone()[0] == len(
-        dedupe.index_keys(updated_body, cfg)[1]) + len(dedupe.index_keys(copy.body, cfg)[1])
+        index_keys(updated_body, cfg)[1]) + len(index_keys(copy.body, cfg)[1])
     assert old_keys > 0 and len(expected) > 0
     # The same version again writes nothing.
     store(conn, [article(item.url, updated_body, source=item.source, title=item.title + " (update)",
@@ -202,13 +204,13 @@ def test_rerun_and_rebuild_give_the_same_grouping(conn):
     assert len(first) == stories
     store(conn, items)  # reprocessing the same articles changes nothing
     assert partition(conn) == first
-    dedupe.reset(conn)
-    assert dedupe.pending_count(conn) == len(items)
-    dedupe.dedupe_pending(conn, batch_size=50)
+    reset(conn)
+    assert pending_count(conn) == len(items)
+    dedupe_pending(conn, batch_size=50)
     assert partition(conn) == first
     originals = conn.execute("SELECT original_url FROM story_originals ORDER BY 1").fetchall()
-    dedupe.reset(conn)
-    dedupe.dedupe_pending(conn, batch_size=1000)
+    reset(conn)
+    dedupe_pending(conn, batch_size=1000)
     assert conn.execute("SELECT original_url FROM story_originals ORDER BY 1").fetchall() == (
         originals)
 
@@ -232,7 +234,7 @@ def test_only_pairs_whose_shared_keys_make_a_copy_likely_are_confirmed():
         *[(10, 30 + n, stock_opening) for n in range(3)],  # a common opening, alone
         (10, 30, band2),  # ... unless something else is shared too
     ]
-    kept = dedupe.worth_confirming(rows, {opening, stock_opening}, max_per_key=3)
+    kept = worth_confirming(rows, {opening, stock_opening}, max_per_key=3)
     assert kept == [(10, 20), (10, 21), (10, 22), (10, 30)]
 
 
@@ -248,11 +250,11 @@ def test_a_story_with_more_copies_than_max_per_key_still_gathers_them_all(conn, 
 
 
 def test_config_from_environment():
-    cfg = dedupe.DedupeConfig.from_env({"NEWSDESK_DEDUPE_JACCARD": "0.6",
+    cfg = DedupeConfig.from_env({"NEWSDESK_DEDUPE_JACCARD": "0.6",
                                         "NEWSDESK_DEDUPE_BANDS": "16"})
     assert (cfg.jaccard, cfg.bands, cfg.rows) == (0.6, 16, 3)
     with pytest.raises(Exception, match="NEWSDESK_DEDUPE_ROWS"):
-        dedupe.DedupeConfig.from_env({"NEWSDESK_DEDUPE_ROWS": "x"})
+        DedupeConfig.from_env({"NEWSDESK_DEDUPE_ROWS": "x"})
 
 
 def test_migration_0008_folds_stored_band_rows_into_the_keys_dedupe_computes(
@@ -262,8 +264,8 @@ def test_migration_0008_folds_stored_band_rows_into_the_keys_dedupe_computes(
     for later in migrate_module.discover(before):
         if later.version >= 8:
             later.path.unlink()
-    cfg = dedupe.DedupeConfig()
-    keys = dedupe.index_keys(ITEMS["o1"].body, cfg)[1]
+    cfg = DedupeConfig()
+    keys = index_keys(ITEMS["o1"].body, cfg)[1]
     bands = [*range(cfg.bands), *[cfg.lead_band] * (len(keys) - cfg.bands)]
     with psycopg.connect(empty_db_url) as conn:
         monkeypatch.setattr(migrate_module.discover, "__defaults__", (before,))

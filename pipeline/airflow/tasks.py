@@ -227,7 +227,7 @@ def dedupe_pending_articles(*, database_url: str | None = None) -> dict[str, int
     Processing already dedupes each batch as it loads it; this catches up on articles left
     without a story (stored before dedupe existed, or after a rebuild), so it is usually quick.
     """
-    from pipeline.dedupe.core import dedupe_pending
+    from pipeline.dedupe.backlog import dedupe_pending
 
     with connect_migrated(database_url) as conn:
         stats = dedupe_pending(conn)

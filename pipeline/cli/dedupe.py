@@ -13,7 +13,8 @@ from rich.table import Table
 
 from pipeline.cli.console import stderr, stdout
 from pipeline.db import connect_migrated
-from pipeline.dedupe.core import DedupeConfig, dedupe_pending, pending_count, reset
+from pipeline.dedupe.backlog import dedupe_pending, pending_count, reset
+from pipeline.dedupe.config import DedupeConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -28,8 +28,10 @@ import psycopg
 
 from pipeline.article import Article
 from pipeline.db import sibling
-from pipeline.dedupe.core import DedupeConfig, DedupeStats, dedupe_loaded, index_keys
-from pipeline.dedupe.core import lock as lock_dedupe
+from pipeline.dedupe.batch import DedupeStats, dedupe_loaded
+from pipeline.dedupe.batch import lock as lock_dedupe
+from pipeline.dedupe.config import DedupeConfig
+from pipeline.dedupe.matching import index_keys
 from pipeline.errors import NewsdeskError
 from pipeline.extraction import boilerplate, title_affixes
 from pipeline.extraction.extract import EXTRACTOR_VERSION, extract_article
@@ -354,7 +356,8 @@ def _store_batch(conn, rows, results: list[_Extracted], stats: ProcessStats) -> 
     # The dedupe lock first: no batch then waits for it while holding article row locks.
     lock_dedupe(conn)
     written = load_articles(conn, articles)
-    deduped = dedupe_loaded(conn, articles, written, known_keys=keys)
+    deduped = dedupe_loaded(conn, articles, {p: w.article_id for p, w in written.items()},
+                            known_keys=keys)
     stats.dedupe.add(deduped)
     for source, n in deduped.duplicates_by_source.items():
         stats.counts(source).duplicates += n
