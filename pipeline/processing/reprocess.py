@@ -20,9 +20,8 @@ import psycopg
 
 from pipeline.article import Article
 from pipeline.extraction import boilerplate, title_affixes
-from pipeline.extraction.extract import EXTRACTOR_VERSION
-from pipeline.processing.stage import _hints, _Page, extract_page, extraction_pool
-from pipeline.processing.store import load_articles
+from pipeline.processing.pool import Page, extract_page, extraction_pool, hints
+from pipeline.processing.store import load_articles, mark_processed
 from pipeline.sources.config import Source
 
 BATCH_SIZE = 200
@@ -57,13 +56,6 @@ _UPDATE = (
     + ", ".join(f"{name} = %({name})s" for name in FIELDS)
     + ", extractor_version = %(extractor_version)s, updated_at = now() WHERE id = %(id)s"
 )
-
-_MARK = """
-UPDATE raw_pages AS r
-   SET processed_at = now(), extractor_version = %s, process_error = d.error
-  FROM unnest(%s::bigint[], %s::text[]) AS d (id, error)
- WHERE r.id = d.id
-"""
 
 
 @dataclass
@@ -119,7 +111,7 @@ def _run(conn, mapper, params, stats: ReprocessStats, on_batch) -> None:
         if not rows:
             return
         after = rows[-1][0]
-        pages = [_Page(id_, source, url, html_gz, fetched_at, _hints(discovery, content_type))
+        pages = [Page(id_, source, url, html_gz, fetched_at, hints(discovery, content_type))
                  for id_, source, url, html_gz, fetched_at, discovery, content_type in rows]
         results = list(mapper(extract_page, pages))
         with conn.transaction():
@@ -162,7 +154,7 @@ def _write(conn: psycopg.Connection, results, stats: ReprocessStats) -> None:
             cur.executemany(_UPDATE, updates)
     if fresh:
         stats.new += sum(1 for w in load_articles(conn, fresh).values() if w.inserted)
-    conn.execute(_MARK, [EXTRACTOR_VERSION, ids, [error for _, _, error in results]])
+    mark_processed(conn, ids, [error for _, _, error in results])
 
 
 def _differs(old, new) -> bool:

@@ -12,30 +12,23 @@ index keys, which the parent would otherwise compute alone under the dedupe lock
 
 from __future__ import annotations
 
-import gzip
-import multiprocessing
 import os
-import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import psycopg
 
-from pipeline.article import Article
 from pipeline.db import sibling
 from pipeline.dedupe.batch import DedupeStats, dedupe_loaded
 from pipeline.dedupe.batch import lock as lock_dedupe
-from pipeline.dedupe.config import DedupeConfig
-from pipeline.dedupe.matching import index_keys
-from pipeline.errors import NewsdeskError
 from pipeline.extraction import boilerplate, title_affixes
-from pipeline.extraction.extract import EXTRACTOR_VERSION, extract_article
-from pipeline.processing.store import load_articles
+from pipeline.extraction.extract import EXTRACTOR_VERSION
+from pipeline.processing.pool import Extracted, Page, extract_for_load, extraction_pool, hints
+from pipeline.processing.store import load_articles, mark_processed
 from pipeline.sources.config import Source
 
 BATCH_SIZE = 200
@@ -59,13 +52,6 @@ SELECT id, source, final_url, html_gz, fetched_at, discovery, crawl_run_id,
 _COUNT_PENDING = """
 SELECT count(*) FROM raw_pages
  WHERE processed_at IS NULL AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s))
-"""
-
-_MARK_PROCESSED = """
-UPDATE raw_pages AS r
-   SET processed_at = now(), extractor_version = %s, process_error = d.error
-  FROM unnest(%s::bigint[], %s::text[]) AS d (id, error)
- WHERE r.id = d.id
 """
 
 _COUNT_INTO_RUNS = """
@@ -106,120 +92,6 @@ class ProcessStats:
         return sum(c.processed for c in self.by_source.values())
 
 
-@dataclass(frozen=True)
-class _Page:
-    """What a worker needs to extract one page (picklable, compressed body)."""
-
-    id: int
-    source: str
-    url: str
-    html_gz: bytes
-    fetched_at: datetime
-    hints: dict
-
-
-# Sources by name, their learned boilerplate line keys and title affixes, and the dedupe
-# settings, set once per worker process by the pool initialiser.
-_SOURCES: dict[str, Source] = {}
-_BOILERPLATE: dict[str, frozenset[str]] = {}
-_TITLE_AFFIXES: dict[str, title_affixes.Affixes] = {}
-_DEDUPE = DedupeConfig()
-
-
-def _init_worker(sources: dict[str, Source], learned: dict[str, frozenset[str]],
-                 affixes: dict[str, title_affixes.Affixes], dedupe: DedupeConfig,
-                 parent: int | None = None) -> None:
-    global _DEDUPE
-    if parent is not None:
-        threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
-    _SOURCES.clear()
-    _SOURCES.update(sources)
-    _BOILERPLATE.clear()
-    _BOILERPLATE.update(learned)
-    _TITLE_AFFIXES.clear()
-    _TITLE_AFFIXES.update(affixes)
-    _DEDUPE = dedupe
-
-
-def _exit_without(parent: int) -> None:
-    """End this worker once the process that started the pool is gone (SIGKILLed, say): a pool
-    worker holds both ends of its task pipe, so it would otherwise wait for work forever."""
-    while True:
-        time.sleep(1)
-        try:
-            os.kill(parent, 0)
-        except ProcessLookupError:
-            os._exit(1)
-
-
-def extract_page(page: _Page) -> tuple[int, Article | None, str | None]:
-    """Extract one page; a page that yields no article returns its reason instead."""
-    try:
-        html = gzip.decompress(page.html_gz)
-        article = extract_article(
-            html,
-            page.url,
-            source=_SOURCES.get(page.source),
-            fetched_at=page.fetched_at,
-            hints=page.hints,
-            boilerplate=_BOILERPLATE.get(page.source),
-            title_affixes=_TITLE_AFFIXES.get(page.source),
-        )
-    except NewsdeskError as exc:
-        return page.id, None, str(exc)
-    except Exception as exc:  # one bad page must not sink the batch; its error is stored
-        return page.id, None, f"extractor crashed: {type(exc).__name__}: {exc}"[:500]
-    article.source = page.source
-    return page.id, article, None
-
-
-_Extracted = tuple[int, Article | None, str | None, list[int] | None]
-
-
-def extract_for_load(pages: list[_Page]) -> list[_Extracted]:
-    """Worker side of the process stage: extract a chunk of pages, with each article's dedupe
-    index keys (extraction's leftovers, computed where the cores are)."""
-    out = []
-    for page in pages:
-        page_id, article, error = extract_page(page)
-        keys = index_keys(article.body, _DEDUPE)[1] if article is not None else None
-        out.append((page_id, article, error, keys))
-    return out
-
-
-class _InlineExecutor(Executor):
-    """Runs each call at once in this process: `workers=1` means one core, no pool."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # raised where a pool's would be: at result()
-            future.set_exception(exc)
-        return future
-
-
-@contextmanager
-def extraction_pool(workers: int, sources: dict[str, Source],
-                    learned: dict[str, frozenset[str]],
-                    affixes: dict[str, title_affixes.Affixes]) -> Iterator[Executor]:
-    """Executor whose calls see `sources`, `learned` boilerplate, learned title `affixes` and
-    the dedupe settings: `workers` processes, or this process when `workers` is 1."""
-    # Read here, so a bad NEWSDESK_DEDUPE_* is one clear error, not a broken pool.
-    initargs = (sources, learned, affixes, DedupeConfig.from_env())
-    if workers == 1:
-        _init_worker(*initargs)
-        yield _InlineExecutor()
-        return
-    # forkserver: workers start clean (no inherited DB sockets or threads) and import the
-    # extractor once, before forking each worker from that warm process.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipeline.extraction.extract"])
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(*initargs, os.getpid())) as pool:
-        yield pool
-
-
 def mark_for_reprocessing(conn: psycopg.Connection, sources: Sequence[str] | None = None) -> int:
     """Make pages processed by an older extractor pending again; returns how many."""
     with conn.transaction():
@@ -231,6 +103,7 @@ def mark_for_reprocessing(conn: psycopg.Connection, sources: Sequence[str] | Non
 
 
 def count_pending(conn: psycopg.Connection, sources: Sequence[str] | None = None) -> int:
+    """How many raw pages (of `sources`, if given) wait to be processed."""
     row = conn.execute(_COUNT_PENDING, {"sources": list(sources) if sources else None}).fetchone()
     conn.commit()
     return row[0]
@@ -298,7 +171,7 @@ class _Feeder:
             conn.rollback()
             return None
         pages = [
-            _Page(id_, source, url, html_gz, fetched_at, _hints(discovery, content_type))
+            Page(id_, source, url, html_gz, fetched_at, hints(discovery, content_type))
             for id_, source, url, html_gz, fetched_at, discovery, _, content_type in rows
         ]
         size = max(1, len(pages) // (self.workers * 4))
@@ -342,15 +215,7 @@ def _drain(feeder: _Feeder, connections: list[psycopg.Connection], stats: Proces
         raise
 
 
-def _hints(discovery: dict | None, content_type: str | None) -> dict:
-    """What the extractor may use beyond the HTML: the feed/sitemap entry and the charset."""
-    hints = dict(discovery or {})
-    hints["via"] = hints.get("discovered_via")
-    hints["content_type"] = content_type
-    return hints
-
-
-def _store_batch(conn, rows, results: list[_Extracted], stats: ProcessStats) -> None:
+def _store_batch(conn, rows, results: list[Extracted], stats: ProcessStats) -> None:
     articles = [(page_id, article) for page_id, article, _, _ in results if article is not None]
     keys = {article.content_hash: k for _, article, _, k in results if article is not None}
     # The dedupe lock first: no batch then waits for it while holding article row locks.
@@ -361,10 +226,7 @@ def _store_batch(conn, rows, results: list[_Extracted], stats: ProcessStats) -> 
     stats.dedupe.add(deduped)
     for source, n in deduped.duplicates_by_source.items():
         stats.counts(source).duplicates += n
-    conn.execute(
-        _MARK_PROCESSED,
-        [EXTRACTOR_VERSION, [page_id for page_id, *_ in results], [e for _, _, e, _ in results]],
-    )
+    mark_processed(conn, [page_id for page_id, *_ in results], [e for _, _, e, _ in results])
     run_of = {row[0]: row[6] for row in rows}
     source_of = {row[0]: row[1] for row in rows}
     per_run: dict[int, Counter] = {}

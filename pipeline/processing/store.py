@@ -1,4 +1,5 @@
-"""Loading extracted articles into Postgres: COPY into a staging table, then one upsert.
+"""Loading extracted articles into Postgres: COPY into a staging table, then one upsert; and
+marking their raw pages processed.
 
 COPY is the fastest way into Postgres; the upsert from the staging table keeps one row per
 canonical URL and touches a stored row only when its content really changed, so reruns and
@@ -13,6 +14,7 @@ from typing import NamedTuple
 import psycopg
 
 from pipeline.article import Article
+from pipeline.extraction.extract import EXTRACTOR_VERSION
 
 # (column, Postgres type) in COPY order.
 _COLUMNS = [
@@ -65,6 +67,13 @@ ON CONFLICT (canonical_url) DO UPDATE
 RETURNING a.raw_page_id, a.id, (a.xmax = 0) AS inserted
 """
 
+_MARK_PROCESSED = """
+UPDATE raw_pages AS r
+   SET processed_at = now(), extractor_version = %s, process_error = d.error
+  FROM unnest(%s::bigint[], %s::text[]) AS d (id, error)
+ WHERE r.id = d.id
+"""
+
 
 class Written(NamedTuple):
     """What one raw page wrote: the article's id, and whether the row is new."""
@@ -94,6 +103,13 @@ def load_articles(
                    for page_id, article_id, inserted in cur.execute(_UPSERT).fetchall()}
         cur.execute("TRUNCATE articles_staging")
     return written
+
+
+def mark_processed(conn: psycopg.Connection, page_ids: Sequence[int],
+                   errors: Sequence[str | None]) -> None:
+    """Record raw pages as processed by this extractor version, each with its error (or None),
+    inside the caller's transaction."""
+    conn.execute(_MARK_PROCESSED, [EXTRACTOR_VERSION, list(page_ids), list(errors)])
 
 
 def _row(raw_page_id: int, article: Article) -> tuple:
