@@ -2,50 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
-import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.processing.stage import ProcessStats, count_pending, process_pending
-from pipeline.sources.config import Source
+from pipeline.processing.stage import ProcessStats
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
 
-def process_with_progress(
-    conn: psycopg.Connection,
-    sources: Iterable[Source],
-    *,
-    only: Sequence[str] | None = None,
-    workers: int | None = None,
-    more_coming: Callable[[], bool] | None = None,
-) -> ProcessStats:
-    """`process_pending` with a progress bar over the pages pending when it starts (no total
-    while a crawl still adds pages)."""
-    total = None if more_coming else count_pending(conn, only)
+@contextmanager
+def progress(verb: str, unit: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr ("VERB ━━━ done/total UNIT eta"), gone once the work ends;
+    yields the callback that advances it by n (a stage's `on_batch`). No total: it only counts."""
     with Progress(
-        TextColumn("extracting"),
+        TextColumn(verb),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("pages"),
+        TextColumn(unit),
         TimeRemainingColumn(),
         console=stderr,
         transient=True,
         refresh_per_second=2,  # rich's default of 10 costs the parent a few percent of a core
-    ) as progress:
-        task = progress.add_task("extract", total=total)
-        return process_pending(
-            conn,
-            sources,
-            only=only,
-            workers=workers,
-            on_batch=lambda n: progress.advance(task, n),
-            more_coming=more_coming,
-        )
+    ) as bar:
+        task = bar.add_task(verb, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def print_crawl_reports(reports: Sequence[dict]) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from pipeline.cli.console import stderr, stdout
+from pipeline.cli.console import progress, stdout
 from pipeline.db import connect_migrated
 from pipeline.dedupe.backlog import dedupe_pending, pending_count, reset
 from pipeline.dedupe.config import DedupeConfig
+from pipeline.dedupe.stories import stories_with_copies
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,14 +37,9 @@ def handle(args: argparse.Namespace) -> int:
             reset(conn)
         total = pending_count(conn)
         conn.commit()
-        with Progress(TextColumn("deduplicating"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("articles"), console=stderr, transient=True) as progress:
-            task = progress.add_task("dedupe", total=total)
-            stats = dedupe_pending(conn, config, args.batch_size,
-                                   on_batch=lambda n: progress.advance(task, n))
-        copies = conn.execute(
-            "SELECT count(*), coalesce(sum(article_count), 0) FROM stories"
-            " WHERE article_count > 1").fetchone()
+        with progress("deduplicating", "articles", total) as advance:
+            stats = dedupe_pending(conn, config, args.batch_size, on_batch=advance)
+        copies = stories_with_copies(conn)
     table = Table(title="dedupe: articles grouped into stories")
     for column in ("articles", "exact pairs", "near pairs", "new stories", "merged",
                    "stories with copies", "articles in them"):

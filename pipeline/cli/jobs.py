@@ -1,4 +1,5 @@
-"""The main job, shared by `newsdesk run` and `newsdesk demo`: crawl, process, summarise."""
+"""The jobs the commands share: the process stage with a progress bar, then search indexing
+(`process`, `import-warc`), and the main job, crawl + process + summary (`run`, `demo`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from pathlib import Path
 
 import psycopg
 
-from pipeline.cli.console import print_run_summary, process_with_progress, stderr
+from pipeline.cli.console import print_run_summary, progress, stderr
 from pipeline.crawl import start_crawl
 from pipeline.db import connect_migrated
 from pipeline.outputs.search import index_pending
-from pipeline.processing.stage import ProcessStats
+from pipeline.processing.stage import ProcessStats, count_pending, process_pending
 from pipeline.sources.config import Source
 
 
@@ -77,10 +78,14 @@ def process_stage(
     """Extract, load and dedupe the pending pages, then index the new articles for search.
 
     `more_coming` says whether a producer (a running crawl) may still store pages: see
-    `process_pending`. Search indexing runs after the load on purpose: parsing text for a
-    tsvector during the load would cut its speed by three quarters (see pipeline/search.py).
+    `process_pending`. The progress bar counts against the pages pending at the start (no total
+    while a crawl still adds pages). Search indexing runs after the load on purpose: parsing
+    text for a tsvector during the load would cut its speed by three quarters (see
+    pipeline/outputs/search.py).
     """
-    stats = process_with_progress(conn, sources, only=only, workers=workers,
-                                  more_coming=more_coming)
+    total = None if more_coming else count_pending(conn, only)
+    with progress("extracting", "pages", total) as advance:
+        stats = process_pending(conn, sources, only=only, workers=workers, on_batch=advance,
+                                more_coming=more_coming)
     index_pending(workers=workers)
     return stats

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, date, datetime
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.cli.console import stderr, stdout
+from pipeline.cli.console import progress, stdout
 from pipeline.cli.options import add_sources_option
 from pipeline.db import connect_migrated
 from pipeline.errors import NewsdeskError
@@ -51,13 +50,9 @@ def handle(args: argparse.Namespace) -> int:
         raise NewsdeskError("--workers must be at least 1")
     with connect_migrated() as conn:
         total = count_pages(conn, args.source, args.since)
-        with Progress(TextColumn("re-extracting"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("pages"), TimeRemainingColumn(), console=stderr,
-                      transient=True) as progress:
-            task = progress.add_task("reprocess", total=total)
-            stats = reprocess(conn, sources, only=args.source,
-                              since=args.since, workers=args.workers,
-                              on_batch=lambda n: progress.advance(task, n))
+        with progress("re-extracting", "pages", total) as advance:
+            stats = reprocess(conn, sources, only=args.source, since=args.since,
+                              workers=args.workers, on_batch=advance)
     summary = Table(title="reprocess", show_edge=False)
     for column in ("pages", "articles changed", "unchanged", "new", "no article"):
         summary.add_column(column, justify="right")

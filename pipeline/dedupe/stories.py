@@ -195,3 +195,10 @@ def update_stories(conn: psycopg.Connection, story_ids: Iterable[int]) -> None:
                                      min(dates) if dates else None), strict=True):
             col.append(value)
     conn.execute(_UPDATE_STORIES, cols)
+
+
+def stories_with_copies(conn: psycopg.Connection) -> tuple[int, int]:
+    """(stories of more than one article, articles in them): how much of the corpus is copies."""
+    return conn.execute(
+        "SELECT count(*), coalesce(sum(article_count), 0) FROM stories"
+        " WHERE article_count > 1").fetchone()
