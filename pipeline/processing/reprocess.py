@@ -87,7 +87,8 @@ def reprocess(
     on_batch: Callable[[int], None] | None = None,
 ) -> ReprocessStats:
     """Re-extract the processed raw pages (of the `only` sources, fetched at or after `since`)
-    and write back only the articles that changed. `workers=1` extracts in this process."""
+    and write back only the articles that changed. `workers=1` extracts in this process;
+    `on_batch(pages)` is called after each batch commits (a caller's progress bar)."""
     by_name = {source.name: source for source in sources}
     learned = boilerplate.load(conn, only)
     affixes = title_affixes.load(conn, only)

@@ -125,6 +125,7 @@ def process_pending(
     missing from it is still extracted, without hints. `workers=1` extracts in this process.
     `more_coming`, when given, says whether pages may still arrive (a crawl storing them right
     now): while it is true, running out of pending pages means waiting, not finishing.
+    `on_batch(pages)` is called after each batch commits (a caller's progress bar).
     """
     by_name = {source.name: source for source in sources}
     workers = workers or os.cpu_count() or 1
