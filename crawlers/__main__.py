@@ -1,9 +1,12 @@
 """`python -m crawlers`: crawl one or more sources concurrently in one process.
 
     python -m crawlers --source NAME [--source NAME ...] [--sources PATH] [--run-key KEY]
-                       [--limit N] [--no-delay] [-v]
+                       [--limit N] [--no-delay] [--no-sync] [-v]
 
 Each source gets its own Scrapy crawler (its own politeness settings) in one Twisted reactor.
+The `sources` table is first brought in step with the whole sources file, unless `--no-sync` says
+the caller already did (the DAG syncs once per run, not once per mapped crawl); either way each
+crawled source's own row is upserted when its run opens.
 Progress goes to stderr; at the end one JSON object per source is printed on stdout. Exit status:
 0 when every source succeeded, 1 when one failed, 2 when the crawl could not start (unknown
 source, bad sources file, unreachable or unmigrated database), with one line on stderr.
@@ -47,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         help="no delay between requests (the local demo site and benchmarks only)",
     )
     parser.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="the caller already synced the sources table with the file: skip the full sync",
+    )
+    parser.add_argument(
         "-s",
         "--set",
         action="append",
@@ -71,7 +79,7 @@ def _check_database() -> str:
 
 
 def _sync_all(sources: list[Any]) -> None:
-    """The `sources` table follows the whole YAML on every run (removed ones deactivated)."""
+    """Bring the `sources` table in step with the whole YAML (removed ones deactivated)."""
     from pipeline.db import connect
     from pipeline.sources.sync import sync_sources
 
@@ -100,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         names = list(dict.fromkeys(args.source))
         sources = get_sources(names, args.sources)
         os.environ["NEWSDESK_DATABASE_URL"] = _check_database()
-        _sync_all(load_sources(args.sources))
+        if not args.no_sync:
+            _sync_all(load_sources(args.sources))
     except NewsdeskError as exc:
         print(f"python -m crawlers: error: {exc}", file=sys.stderr)
         return USAGE_ERROR

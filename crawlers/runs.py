@@ -172,6 +172,8 @@ class CrawlRunRecorder:
         self._started = time.monotonic()
         try:
             with connect() as conn:
+                # Its own row only (a no-op when unchanged): the run's foreign key needs it even
+                # on a fresh database, whoever synced the whole file or not.
                 sync_source(conn, spider.source)
                 self.run_id = start_run(conn, spider.source.name, spider.run_key)
         except Exception as exc:

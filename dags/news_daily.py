@@ -5,19 +5,22 @@ One run a day, for a one-day data interval (the logical date is the day's start;
 when the day is over). Tasks:
 
 1. **sync_sources**: validate the sources file, upsert it into `sources`, deactivate the sources
-   no longer in it; returns the names to crawl (all active ones, or the `sources` param).
+   no longer in it (once for the run); returns the names to crawl (all active ones, or the
+   `sources` param).
 2. **crawl**: one mapped task per source, named after it, in the `newsdesk_crawl` pool (its
-   slots cap concurrent crawls). Each runs `python -m crawlers --source NAME` as a subprocess,
-   retries with exponential backoff, and fails alone: the other sources carry on.
+   slots cap concurrent crawls). Each runs `python -m crawlers --source NAME --no-sync` (the
+   sync is done) as a subprocess, retries with exponential backoff, and fails alone: the other
+   sources carry on.
 3. **process**: extracts every pending page of those sources into `articles`, deduplicating
    each batch as it loads it (runs even when some crawls failed, so their pages are not lost).
 4. **dedupe**: groups into stories any article still without one (a catch-up; usually quick).
 5. **summary**: writes the day's HTML report (`$NEWSDESK_REPORT_DIR`, else
    `$NEWSDESK_HOME/reports`, path in the log), sends a source-health alert for each source that is
    breaking (yield collapse, vanishing fields, rising errors, gone quiet), logs the run's
-   per-source statistics from `crawl_runs`, and fails the run,
-   after everything else has finished, when any source failed, naming it. On success it updates
-   the `newsdesk_articles` asset, so downstream DAGs can be scheduled on fresh articles.
+   per-source statistics from `crawl_runs`, and fails the run, after everything else has
+   finished, when the sync, any source (named), processing or dedupe failed (the rules are
+   `pipeline.airflow.summary.run_outcome`). On success it updates the `newsdesk_articles` asset,
+   so downstream DAGs can be scheduled on fresh articles.
 
 Idempotent by logical date: `crawl_runs` rows are keyed by (source, logical date), reruns and
 backfills upsert them, and pages and articles are upserts. The database is the Airflow
@@ -33,7 +36,7 @@ Schedule, time zone, pool, retries and timeout come from `NEWSDESK_SCHEDULE` (cr
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import (
     Asset,
@@ -98,9 +101,9 @@ def news_daily():
     @task
     def sync_sources(params: dict | None = None) -> list[str]:
         from pipeline.airflow import settings
-        from pipeline.airflow.tasks import sync_sources
+        from pipeline.airflow.daily import sync_and_select
 
-        return sync_sources(
+        return sync_and_select(
             settings.sources_path(params["sources_file"]),
             only=params["sources"],
             database_url=settings.database_url(),
@@ -117,15 +120,12 @@ def news_daily():
         multiple_outputs=False,
     )
     def crawl(source: str, params: dict | None = None) -> dict:
+        from pipeline.airflow import settings
+        from pipeline.airflow.daily import crawl_source
+
         context = get_current_context()
         context["source_name"] = source  # names the mapped task in the UI
-        if params["dry_run"]:
-            from airflow.sdk.exceptions import AirflowSkipException
-
-            raise AirflowSkipException(f"dry run: would crawl {source}")
-        from pipeline.airflow import settings
-        from pipeline.airflow.tasks import crawl_source
-
+        settings.skip_if_dry_run(params, f"would crawl {source}")
         report = crawl_source(
             source,
             settings.run_key(context),
@@ -137,13 +137,10 @@ def news_daily():
 
     @task(trigger_rule=TriggerRule.ALL_DONE, multiple_outputs=False)
     def process(names: list[str] | None, params: dict | None = None) -> dict:
-        if params["dry_run"]:
-            from airflow.sdk.exceptions import AirflowSkipException
-
-            raise AirflowSkipException("dry run: nothing to process")
         from pipeline.airflow import settings
-        from pipeline.airflow.tasks import process_sources
+        from pipeline.airflow.daily import process_sources
 
+        settings.skip_if_dry_run(params, "nothing to process")
         return process_sources(
             names or [],
             sources_path=settings.sources_path(params["sources_file"]),
@@ -152,13 +149,10 @@ def news_daily():
 
     @task(trigger_rule=TriggerRule.ALL_DONE, multiple_outputs=False)
     def dedupe(params: dict | None = None) -> dict:
-        if params["dry_run"]:
-            from airflow.sdk.exceptions import AirflowSkipException
-
-            raise AirflowSkipException("dry run: nothing to deduplicate")
         from pipeline.airflow import settings
-        from pipeline.airflow.tasks import dedupe_pending_articles
+        from pipeline.airflow.daily import dedupe_pending_articles
 
+        settings.skip_if_dry_run(params, "nothing to deduplicate")
         return dedupe_pending_articles(database_url=settings.database_url())
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES], multiple_outputs=False)
@@ -168,32 +162,22 @@ def news_daily():
         deduped: dict | None,
         params: dict | None = None,
     ):
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException
 
-        if params["dry_run"]:
-            raise AirflowSkipException(f"dry run: the run would crawl {names}")
         from pipeline.airflow import settings
-        from pipeline.airflow.tasks import RunFailed, report_and_health, summarise_run
+        from pipeline.airflow.summary import RunFailed, summarise_run
 
-        if names is None:
-            raise AirflowFailException("sync_sources failed: no source list (see its log)")
+        settings.skip_if_dry_run(params, f"the run would crawl {names}")
         context = get_current_context()
-        run_key = settings.run_key(context)
-        # The report and the health alerts come first: a failing run needs them most.
-        checked = report_and_health(
-            date.fromisoformat(run_key), database_url=settings.database_url()
-        )
-        for alert in checked["alerts"]:
-            NewsdeskAlertNotifier().send(f"newsdesk: source health: {alert}", context)
+        notifier = NewsdeskAlertNotifier()
         try:
-            result = summarise_run(run_key, names, database_url=settings.database_url())
+            return summarise_run(
+                settings.run_key(context), names, processed, deduped,
+                alert=lambda line: notifier.send(f"newsdesk: source health: {line}", context),
+                database_url=settings.database_url(),
+            )
         except RunFailed as exc:
             raise AirflowFailException(str(exc)) from None
-        if processed is None:
-            raise AirflowFailException("process failed: pages were fetched but not all extracted")
-        if deduped is None:
-            raise AirflowFailException("dedupe failed: see its log")
-        return {**result, "dedupe": deduped, **checked}
 
     names = sync_sources()
     crawled = crawl.expand(source=names)

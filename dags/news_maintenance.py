@@ -63,7 +63,7 @@ def news_maintenance():
         from airflow.sdk.exceptions import AirflowSkipException
 
         from pipeline.airflow import settings
-        from pipeline.airflow.tasks import outdated_pages, reprocess_outdated
+        from pipeline.airflow.maintenance import outdated_pages, reprocess_outdated
 
         url = settings.database_url()
         if not outdated_pages(database_url=url):
@@ -75,14 +75,14 @@ def news_maintenance():
     @task(trigger_rule=TriggerRule.NONE_FAILED)
     def refresh_views() -> list[str]:
         from pipeline.airflow import settings
-        from pipeline.airflow.tasks import refresh_materialized_views
+        from pipeline.airflow.maintenance import refresh_materialized_views
 
         return refresh_materialized_views(database_url=settings.database_url())
 
     @task(trigger_rule=TriggerRule.NONE_FAILED)
     def prune_raw_pages(params: dict | None = None) -> int:
         from pipeline.airflow import settings
-        from pipeline.airflow.tasks import prune_raw_pages
+        from pipeline.airflow.maintenance import prune_raw_pages
 
         context = get_current_context()
         reference = context.get("data_interval_end") or context["dag_run"].run_after
@@ -93,7 +93,7 @@ def news_maintenance():
     @task(trigger_rule=TriggerRule.NONE_FAILED)
     def analyze() -> None:
         from pipeline.airflow import settings
-        from pipeline.airflow.tasks import analyze
+        from pipeline.airflow.maintenance import analyze
 
         analyze(database_url=settings.database_url())
 

@@ -29,10 +29,11 @@ def run_crawl(
     limit: int | None = None,
     no_delay: bool = False,
     verbose: bool = False,
+    sync: bool = True,
 ) -> list[dict]:
     """Crawl the named sources concurrently in one child process; return its per-source reports."""
     return start_crawl(source_names, sources_path=sources_path, run_key=run_key, limit=limit,
-                       no_delay=no_delay, verbose=verbose).finish()
+                       no_delay=no_delay, verbose=verbose, sync=sync).finish()
 
 
 class Crawl:
@@ -83,8 +84,12 @@ def start_crawl(
     limit: int | None = None,
     no_delay: bool = False,
     verbose: bool = False,
+    sync: bool = True,
 ) -> Crawl:
-    """Start crawling the named sources in one child process, concurrently; returns at once."""
+    """Start crawling the named sources in one child process, concurrently; returns at once.
+
+    `sync=False` is for a caller that has just synced the sources table with the file itself.
+    """
     command = [sys.executable, "-m", "crawlers"]
     for name in source_names:
         command += ["--source", name]
@@ -98,4 +103,6 @@ def start_crawl(
         command.append("--no-delay")
     if verbose:
         command.append("-v")
+    if not sync:
+        command.append("--no-sync")
     return Crawl(command)

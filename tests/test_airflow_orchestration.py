@@ -1,4 +1,4 @@
-"""pipeline.airflow.tasks and the alert notifier, without a DAG run."""
+"""The Airflow task functions (pipeline.airflow) and the alert notifier, without a DAG run."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+import yaml
 
-from pipeline.airflow.tasks import (
-    RunFailed,
-    conninfo_from_parts,
-    prune_raw_pages,
-    run_key_for,
-    summarise_run,
-    sync_sources,
-)
+from pipeline.airflow.daily import CrawlFailed, crawl_source, sync_and_select
+from pipeline.airflow.maintenance import prune_raw_pages
+from pipeline.airflow.settings import conninfo_from_parts, run_key_for
+from pipeline.airflow.summary import RunFailed, run_outcome, summarise_run
+from tests.airflow_support import broken_source, failing_site
 
 SOURCES = """
 sources:
@@ -48,26 +46,88 @@ def test_run_key_is_the_logical_date_or_the_run_after_day():
 def test_sync_upserts_and_deactivates_sources_gone_from_the_file(db_url, tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(SOURCES)
-    assert sync_sources(path, database_url=db_url) == ["alpha"]
-    assert sync_sources(path, only=["beta"], database_url=db_url) == ["beta"]
+    assert sync_and_select(path, database_url=db_url) == ["alpha"]
+    assert sync_and_select(path, only=["beta"], database_url=db_url) == ["beta"]
     path.write_text(SOURCES.split("  - name: beta")[0])
-    assert sync_sources(path, database_url=db_url) == ["alpha"]
+    assert sync_and_select(path, database_url=db_url) == ["alpha"]
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT name, active FROM sources ORDER BY name").fetchall()
     assert rows == [("alpha", True), ("beta", False)]
 
 
-def test_summary_names_failed_and_missing_sources(db_url, tmp_path):
+def test_the_dag_crawl_does_not_resync_the_other_sources(db_url, tmp_path):
+    """The run's sync task syncs every source once; a mapped crawl leaves the others' rows."""
+    with failing_site() as base:  # a crawl that fails fast: only what it writes matters here
+        path = tmp_path / "s.yaml"
+        path.write_text(yaml.safe_dump({"sources": [
+            broken_source(base), {"name": "other", "homepage": "https://other.example/"},
+        ]}))  # fmt: skip
+        assert sync_and_select(path, database_url=db_url) == ["brokenwire", "other"]
+        with psycopg.connect(db_url) as conn:
+            conn.execute("UPDATE sources SET homepage = 'https://moved.example/'"
+                         " WHERE name = 'other'")  # fmt: skip
+        with pytest.raises(CrawlFailed, match="brokenwire: crawl failed"):
+            crawl_source("brokenwire", "2026-03-15", sources_path=path, database_url=db_url)
+    with psycopg.connect(db_url) as conn:
+        homepage = conn.execute("SELECT homepage FROM sources WHERE name = 'other'").fetchone()
+        run = conn.execute("SELECT source, status FROM crawl_runs").fetchall()
+    assert homepage == ("https://moved.example/",)  # a full re-sync would restore the file's
+    assert run == [("brokenwire", "failed")]
+
+
+def test_summary_writes_the_report_then_names_failed_and_missing_sources(
+    db_url, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("NEWSDESK_REPORT_DIR", str(tmp_path / "reports"))
     path = tmp_path / "s.yaml"
     path.write_text(SOURCES)
-    sync_sources(path, database_url=db_url)
+    sync_and_select(path, database_url=db_url)
     with psycopg.connect(db_url) as conn:
         conn.execute("""INSERT INTO crawl_runs (source, run_key, status, error, finished_at)
                         VALUES ('alpha', '2026-03-15', 'failed', 'HTTP 500', now())""")
+    alerts = []
     with pytest.raises(RunFailed) as failed:
-        summarise_run("2026-03-15", ["alpha", "beta"], database_url=db_url)
+        summarise_run("2026-03-15", ["alpha", "beta"], {}, {}, alert=alerts.append,
+                      database_url=db_url)  # fmt: skip
     assert str(failed.value).startswith("run 2026-03-15: 2 of 2 source(s) failed: alpha, beta")
     assert "alpha: HTTP 500" in str(failed.value) and "no crawl run recorded" in str(failed.value)
+    assert (tmp_path / "reports" / "newsdesk-report-2026-03-15.html").exists()
+    assert alerts == []  # no history, so nothing is breaking
+
+
+def _statistics(*failed: str) -> dict:
+    sources = {"alpha": {"status": "success", "error": None}}
+    sources |= {name: {"status": "failed", "error": f"{name} broke"} for name in failed}
+    return {"run_key": "2026-03-15", "sources": sources, "totals": {}, "failed": list(failed)}
+
+
+@pytest.mark.parametrize(
+    ("names", "processed", "deduped", "statistics", "message"),
+    [
+        (None, None, None, None, "sync_sources failed: no source list"),
+        (["alpha", "beta"], None, None, _statistics("beta"),
+         "run 2026-03-15: 1 of 2 source(s) failed: beta (beta: beta broke)"),
+        (["alpha"], None, None, _statistics(), "process failed: pages were fetched"),
+        (["alpha"], {}, None, _statistics(), "dedupe failed: see its log"),
+    ],
+    ids=["sync", "sources", "process", "dedupe"],
+)
+def test_run_outcome_fails_by_the_first_rule_that_holds(
+    names, processed, deduped, statistics, message
+):
+    with pytest.raises(RunFailed) as failed:
+        run_outcome(names, processed, deduped, statistics)
+    assert str(failed.value).startswith(message)
+
+
+def test_run_outcome_redacts_the_reasons_and_passes_a_good_run():
+    statistics = _statistics("beta")
+    statistics["sources"]["beta"]["error"] = "cannot connect to postgresql://u:hunter2@db/news"
+    with pytest.raises(RunFailed) as failed:
+        run_outcome(["alpha", "beta"], {}, {}, statistics)
+    assert "hunter2" not in str(failed.value) and "u:***@db" in str(failed.value)
+    good = run_outcome(["alpha"], {"pending": 0}, {"articles": 3}, _statistics())
+    assert good == {**_statistics(), "dedupe": {"articles": 3}}
 
 
 def test_prune_deletes_only_old_processed_pages(db_url, tmp_path):
@@ -75,7 +135,7 @@ def test_prune_deletes_only_old_processed_pages(db_url, tmp_path):
 
     path = tmp_path / "s.yaml"
     path.write_text(SOURCES)
-    sync_sources(path, database_url=db_url)
+    sync_and_select(path, database_url=db_url)
     now = datetime(2026, 3, 15, tzinfo=UTC)
     with psycopg.connect(db_url) as conn:
         for url, age, processed in [("old", 40, True), ("new", 5, True), ("pending", 40, False)]:
@@ -135,3 +195,15 @@ def test_notifier_posts_a_redacted_alert_to_a_chat_webhook(monkeypatch, tmp_path
         "newsdesk: DAG news_daily run scheduled__2026-03-15 failed task crawl[metroherald]"
     )
     assert "hunter2" not in text and "u:***@db" in text
+
+
+def test_a_dry_run_skips_the_task_with_its_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))  # if airflow is not imported yet
+    pytest.importorskip("airflow.sdk")
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from pipeline.airflow.settings import skip_if_dry_run
+
+    skip_if_dry_run({"dry_run": False}, "would crawl alpha")  # a real run carries on
+    with pytest.raises(AirflowSkipException, match=r"^dry run: would crawl alpha$"):
+        skip_if_dry_run({"dry_run": True}, "would crawl alpha")

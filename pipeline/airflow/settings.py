@@ -1,16 +1,20 @@
-"""Where a task finds its database, sources file and run key: Airflow first, then the environment.
+"""What a task reads from its run: the database, the sources file, the run key, the dry-run flag.
 
-Read inside a running task only (never at DAG parse time). The database URL is resolved in the
-task and handed to `pipeline.airflow.tasks`, so it never appears in a rendered template, an XCom
-or a log line.
+Airflow first, then the environment. Read inside a running task only (never at DAG parse time).
+The database URL is resolved in the task and handed to the task functions (`daily`, `summary`,
+`maintenance`), so it never appears in a rendered template, an XCom or a log line. Airflow is
+imported inside the functions that need it, so the pure helpers here are usable without it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from pipeline.airflow.tasks import conninfo_from_parts, run_key_for
+from psycopg.conninfo import make_conninfo
+
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import SOURCES_ENV
@@ -41,6 +45,39 @@ def database_url() -> str | None:
     )
 
 
+def conninfo_from_parts(
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    login: str | None = None,
+    password: str | None = None,
+    schema: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """A libpq DSN from the fields of an Airflow connection (schema is the database name).
+
+    Extras that are libpq parameters (sslmode, options, application_name...) are kept; a host
+    may be a Unix socket directory.
+    """
+    params = {
+        "host": host or None,
+        "port": port or None,
+        "user": login or None,
+        "password": password or None,
+        "dbname": schema or None,
+    }
+    for key, value in (extra or {}).items():
+        if key in _LIBPQ_EXTRAS and value not in (None, ""):
+            params[key] = value
+    return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
+
+
+_LIBPQ_EXTRAS = {
+    "sslmode", "sslrootcert", "sslcert", "sslkey", "options", "application_name",
+    "connect_timeout", "target_session_attrs", "keepalives", "keepalives_idle",
+}
+
+
 def sources_path(param: str | None = None) -> str | None:
     """The sources file: the run's `sources_file` param, the `newsdesk_sources` Variable,
     NEWSDESK_SOURCES, else None (the repository's sources.yaml)."""
@@ -56,3 +93,20 @@ def run_key(context: dict[str, Any]) -> str:
     """The run key of the running DAG run: its logical date, as an ISO date."""
     dag_run = context["dag_run"]
     return run_key_for(context.get("logical_date"), dag_run.run_after)
+
+
+def run_key_for(logical_date: datetime | None, fallback: datetime) -> str:
+    """The run key of a DAG run: its logical date as an ISO date (`2026-03-15`).
+
+    A manual run without a logical date uses the day it was triggered for (`fallback`, the
+    run's `run_after`), so it shares that day's crawl_runs rows instead of adding new ones.
+    """
+    return (logical_date or fallback).date().isoformat()
+
+
+def skip_if_dry_run(params: Mapping[str, Any], what: str) -> None:
+    """Skip the task, saying `dry run: <what>`, when the run's `dry_run` param is set."""
+    if params["dry_run"]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"dry run: {what}")
