@@ -1,14 +1,17 @@
-"""Date parsing shared by extraction and discovery: aware datetimes, relative dates, checks."""
+"""Date parsing shared by extraction and discovery: aware datetimes, relative dates, feed and
+sitemap entry dates, checks."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import dateparser
 import dateparser.date
+from dateutil.parser import isoparse
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # Tolerance for dates "in the future": covers clock skew and a naive local time read in the
@@ -138,3 +141,16 @@ def plausible_date(value: datetime | None, reference: datetime | None = None) ->
         return False
     reference = reference or datetime.now(UTC)
     return EARLIEST <= to_utc(value) <= to_utc(reference) + MAX_FUTURE_SKEW
+
+
+def parse_iso8601(value: Any) -> datetime | None:
+    """A feed or sitemap entry's date (ISO 8601 or W3C datetime, "2026-03" included, as the
+    discovery parsers give it) as aware UTC, else None. Strict on purpose: these dates are
+    machine-written, and an entry whose date cannot be read is kept undated, not guessed at."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return to_utc(isoparse(value.strip()))
+    except (ValueError, OverflowError):
+        return None
+
