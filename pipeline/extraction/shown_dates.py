@@ -211,7 +211,7 @@ def _byline_elements(tree: etree._Element, limit: int = 30) -> Iterator[etree._E
 
 
 def byline_dates(tree: etree._Element, tz: str | None, languages: list[str] | None,
-                  fetched_at: datetime | None = None) -> list[datetime]:
+                 fetched_at: datetime | None = None) -> list[datetime]:
     """Dates written in the page's byline/dateline elements (not in the article text).
 
     A relative byline ("3 hours ago", "hier", "Monday") counts back from the fetch time on
