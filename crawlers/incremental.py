@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from dateutil.parser import isoparse
 
+from pipeline.text.dates import parse_iso8601
 from pipeline.text.urls import canonical_url
 
 
@@ -30,20 +30,9 @@ def normalise_url(url: str) -> str:
         return url.strip()
 
 
-def parse_when(value: Any) -> datetime | None:
-    """A feed/sitemap date (ISO 8601 or W3C datetime, as the parsers give it) as aware UTC."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        when = isoparse(value.strip())
-    except (ValueError, OverflowError):
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def entry_date(meta: dict[str, Any]) -> datetime | None:
     """When the entry was last published or changed, by its document: the newer date it gives."""
-    dates = [d for d in (parse_when(meta.get("published")), parse_when(meta.get("modified"))) if d]
+    dates = [d for d in map(parse_iso8601, (meta.get("published"), meta.get("modified"))) if d]
     return max(dates) if dates else None
 
 
@@ -62,7 +51,7 @@ def too_old(meta: dict[str, Any], oldest: datetime | None) -> bool:
 
 def changed_since(meta: dict[str, Any], fetched_at: datetime | None) -> bool:
     """True when the feed/sitemap says the page changed after we last fetched it."""
-    modified = parse_when(meta.get("modified"))
+    modified = parse_iso8601(meta.get("modified"))
     return modified is not None and fetched_at is not None and modified > fetched_at
 
 

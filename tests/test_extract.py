@@ -140,7 +140,7 @@ def test_french_byline_only_page_in_source_timezone() -> None:
                           "https://www.exemple.fr/article/budget", source=source,
                           fetched_at=FETCHED)
     assert art.published_at == datetime(2026, 3, 12, 13, 30, tzinfo=UTC)  # 14h30 Paris time
-    assert art.date_source == "byline"
+    assert art.date_source == "headline"
     assert art.language == "fr"
     assert art.source == "lemonde_test"
     assert art.title == "Le conseil adopte le budget des transports"

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from pipeline.extraction import boilerplate
+from pipeline.extraction.dates import STEPS
 from pipeline.extraction.extract import extract_article
-from pipeline.extraction.shown_dates import url_date
 from pipeline.sources.config import Source
+from pipeline.text.dates import url_date
 from tests.test_extract import FETCHED, PARAGRAPHS, ld, page
 
 SEED_TEXT = [
@@ -98,14 +99,14 @@ def blog_ld(published: str, modified: str, kind: str = "BlogPosting") -> str:
 def test_date_written_above_the_headline() -> None:
     html = page(h1=None, body_top='<h5 class="kicker">January 23, 2026</h5>'
                                   "<h1>Council approves transport budget</h1>")
-    assert local_day(html) == ("2026-01-23", "byline")
+    assert local_day(html) == ("2026-01-23", "headline")
 
 
 def test_shown_date_wins_over_trafilaturas_guess() -> None:
     # A US page: the numeric date reads month first, whatever a generic guesser says.
     top = '<p class="meta">By Jane Doe · 3/4/2026 · 5 min read</p>'
     head = '<meta property="article:modified_time" content="2026-03-15T10:00:00Z">'
-    assert local_day(page(head, body_top=top)) == ("2026-03-04", "byline")
+    assert local_day(page(head, body_top=top)) == ("2026-03-04", "headline")
 
 
 def test_template_showing_its_last_edit_as_the_date() -> None:
@@ -113,7 +114,7 @@ def test_template_showing_its_last_edit_as_the_date() -> None:
     # page presents as its date; the stale datePublished is an old database row.
     top = '<div class="post-date">February 21, 2026</div>'
     html = page(blog_ld("2019-08-11T10:00:00Z", "2026-02-21T18:51:10Z"), body_top=top)
-    assert local_day(html) == ("2026-02-21", "byline")
+    assert local_day(html) == ("2026-02-21", "headline")
     news = page(blog_ld("2019-08-11T10:00:00Z", "2026-02-21T18:51:10Z", "NewsArticle"),
                 body_top=top)
     assert local_day(news) == ("2019-08-11", "json-ld")
@@ -130,7 +131,7 @@ def test_labelled_update_is_not_the_publication_date() -> None:
 
 def test_published_and_updated_in_one_byline() -> None:
     top = '<p class="entry-meta">March 2, 2026 Updated on: March 12, 2026</p>'
-    assert local_day(page(body_top=top)) == ("2026-03-02", "byline")
+    assert local_day(page(body_top=top)) == ("2026-03-02", "headline")
 
 
 def test_updated_only_byline_is_the_last_resort() -> None:
@@ -138,11 +139,25 @@ def test_updated_only_byline_is_the_last_resort() -> None:
     assert local_day(page(body_top=top)) == ("2026-02-11", "byline")
 
 
+def test_update_shown_under_the_headline_is_the_date_of_last_resort() -> None:
+    # No byline element and no declared date: only the labelled update, under its own label,
+    # and only after the feed's date.
+    top = '<p>By Jane Doe</p><span>Last updated</span> <span>Feb 21, 2026</span>'
+    assert local_day(page(body_top=top)) == ("2026-02-21", "headline-updated")
+    hints = {"published": "2026-01-03T08:00:00Z", "via": "feed"}
+    assert local_day(page(body_top=top), hints=hints) == ("2026-01-03", "feed")
+
+
+def test_every_date_step_has_its_own_label() -> None:
+    labels = [step.label for step in STEPS]
+    assert len(set(labels)) == len(labels), labels
+
+
 def test_url_date_settles_a_utc_timestamp_past_midnight() -> None:
     head = '<meta property="article:published_time" content="2025-12-19T03:05:00+00:00">'
     top = '<p class="meta"><time>December 18, 2025</time></p>'
     assert local_day(page(head, body_top=top), "https://blog.example/2025/12/18/post/") \
-        == ("2025-12-18", "byline")
+        == ("2025-12-18", "headline")
     # Without the URL's word, a day apart is the same instant seen from two zones.
     assert local_day(page(head, body_top=top)) == ("2025-12-19", "opengraph")
 
@@ -150,21 +165,21 @@ def test_url_date_settles_a_utc_timestamp_past_midnight() -> None:
 def test_day_month_order_settled_by_the_url() -> None:
     top = '<span class="post-time">03/10/2023</span>'
     assert local_day(page(body_top=top), "https://wine.example/blog/2023/october/03/types") \
-        == ("2023-10-03", "byline")
+        == ("2023-10-03", "headline")
 
 
 def test_publication_copied_from_modification_is_doubtful() -> None:
     # One timestamp in both fields (a re-save, a migration): the shown day is the real one.
     top = '<p class="meta">Insights from Liza Burke May 14, 2025</p>'
     html = page(blog_ld("2025-11-20T16:02:46Z", "2025-11-20T16:02:46Z"), body_top=top)
-    assert local_day(html) == ("2025-05-14", "byline")
+    assert local_day(html) == ("2025-05-14", "headline")
 
 
 def test_shown_date_backed_by_another_declared_date() -> None:
     head = (blog_ld("2024-08-29T10:00:00Z", "2025-12-15T12:15:15-08:00", "Article")
             + '<meta name="pubdate" content="November 25, 2025">')
     top = '<span class="posted-on">Nov 25, 2025 5:00 am PST</span>'
-    assert local_day(page(head, body_top=top)) == ("2025-11-25", "byline")
+    assert local_day(page(head, body_top=top)) == ("2025-11-25", "headline")
 
 
 def test_declared_modification_is_not_taken_as_publication() -> None:

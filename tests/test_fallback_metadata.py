@@ -8,7 +8,8 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
 from pipeline.extraction import fallback_metadata
-from pipeline.extraction.extract import _DATE_PARAMS, extract_article
+from pipeline.extraction.dates import TRAFILATURA_DATE_PARAMS
+from pipeline.extraction.extract import extract_article
 from pipeline.extraction.fallback_metadata import TrafilaturaMetadata
 from tests.test_extract import FETCHED, ld, page
 
@@ -32,7 +33,7 @@ PAGES = {
 @pytest.mark.parametrize("name", PAGES)
 def test_each_field_is_what_trafilatura_extract_metadata_gives(name: str) -> None:
     tree = load_html(PAGES[name])
-    params = {**_DATE_PARAMS, "max_date": "2026-03-20"}
+    params = {**TRAFILATURA_DATE_PARAMS, "max_date": "2026-03-20"}
     whole = extract_metadata(load_html(PAGES[name]), URL, dict(params))
     lazy = TrafilaturaMetadata(tree, URL, params)
     assert (lazy.title, lazy.author, lazy.date, lazy.description, lazy.image) == (

@@ -8,7 +8,14 @@ import pytest
 
 from pipeline.text.bylines import clean_authors
 from pipeline.text.cleaning import clean_body, content_hash, fix_mojibake, normalise_language
-from pipeline.text.dates import parse_date, parse_date_local, parse_relative, plausible_date, to_utc
+from pipeline.text.dates import (
+    parse_date,
+    parse_date_local,
+    parse_iso8601,
+    parse_relative,
+    plausible_date,
+    to_utc,
+)
 from pipeline.text.urls import amp_to_canonical, canonical_url, same_site
 
 
@@ -80,6 +87,20 @@ def test_parse_date_local_keeps_declared_offset() -> None:
     local = parse_date_local("2026-07-10T00:30:00+02:00")
     assert local.date().isoformat() == "2026-07-10"
     assert to_utc(local).date().isoformat() == "2026-07-09"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-03-18T07:30:00+01:00", datetime(2026, 3, 18, 6, 30, tzinfo=UTC)),
+    (" 2026-03-18T07:30:00Z ", datetime(2026, 3, 18, 7, 30, tzinfo=UTC)),
+    ("2026-03-18T07:30:00", datetime(2026, 3, 18, 7, 30, tzinfo=UTC)),  # naive: UTC
+    ("2026-03", datetime(2026, 3, 1, tzinfo=UTC)),  # W3C datetime allows a month alone
+    ("Wed, 18 Mar 2026 07:30:00 +0100", None),  # not ISO 8601: undated, never guessed
+    ("", None),
+    (None, None),
+    (20260318, None),
+])
+def test_parse_iso8601_reads_feed_and_sitemap_dates_strictly(value, expected) -> None:
+    assert parse_iso8601(value) == expected
 
 
 def test_plausible_date_bounds() -> None:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import psycopg
 
-from pipeline.extraction.provenance import WIRES, source_key
+from pipeline.extraction.provenance import WIRE_SERVICES, source_key
 from pipeline.text.urls import registered_domain
 
 _MEMBERS = """
@@ -141,7 +141,7 @@ class Member:
         if not self.credited_to:
             return set()
         name = self.credited_to.casefold().strip()
-        return {source_key(name), WIRES.get(name, "")} - {""}
+        return {source_key(name), WIRE_SERVICES.get(name, "")} - {""}
 
 
 _REASON_RANK = {"rel-canonical": 0, "credit-line": 1, "wire-byline": 2}

@@ -46,8 +46,11 @@ def _text_nodes_containing(count: int) -> etree.XPath:
     test = " or ".join(f"contains(., $w{i})" for i in range(count))
     return etree.XPath(f"//body//text()[{test}]")
 
-# Wire services by the names bylines use; the value is the key dedupe matches sources against.
-WIRES = {
+
+# Wire services by the names a byline gives them (lower-case, long and short forms), each mapped
+# to the key dedupe matches sources against: such a byline marks the article as the wire's copy.
+# Not `bylines.AGENCY_CREDITS` (short forms kept as co-authors after a name): another job.
+WIRE_SERVICES = {
     "associated press": "ap", "the associated press": "ap", "ap": "ap",
     "reuters": "reuters", "thomson reuters": "reuters",
     "agence france-presse": "afp", "agence france presse": "afp", "afp": "afp",
@@ -70,7 +73,8 @@ def signals(tree: etree._Element, page: PageMetadata, url: str, authors: list[st
     out: dict = {}
     declared = _cross_site_canonical(page, url)
     credit_name, credit_url = _credit(tree, url)
-    wire = next((a for a in authors if a.casefold().removeprefix("by ").strip() in WIRES), None)
+    wire = next((a for a in authors
+                 if a.casefold().removeprefix("by ").strip() in WIRE_SERVICES), None)
     if declared:
         out = {"provenance": "rel-canonical", "original_url": declared}
     elif credit_name or credit_url:

@@ -147,13 +147,17 @@ def surname_first(value: str) -> str:
     return f"{match[2].strip()} {match[1].strip()}"
 
 
-# Degrees and post-nominals written after a name ("MS, RD, FAND", "Ph.D.", "MD", "CEPF®"), and
-# the news agencies that look like them but are authors in their own right.
+# Degrees and post-nominals written after a name ("MS, RD, FAND", "Ph.D.", "MD", "CEPF®").
 _CREDENTIAL = re.compile(
     r"^(?:[A-Z]{2,5}(?:-[A-Z0-9]{1,4})?®?|Ph\.?\s?D\.?|M\.?D\.?|D\.?O\.?|R\.?N\.?|Esq\.?|"
     r"Jr\.?|Sr\.?|MSc|BSc|MPH|DDS|DrPH|EdD)$")
-_WIRES = frozenset({"AFP", "AP", "APA", "DPA", "SID", "ANP", "EFE", "ANSA", "KNA", "EPD", "UPI",
-                    "PA", "TASS", "PTI", "IANS", "AAP", "CP", "AA", "IPS", "BBC", "CNN", "SDA"})
+
+# News agencies and broadcasters by the upper-case short forms that look like a degree after a
+# name ("Jane Doe, AFP") but credit a co-author, so they are kept as authors. Not derived from
+# `provenance.WIRE_SERVICES` (the wire names dedupe keys copies by): another job, another set.
+AGENCY_CREDITS = frozenset({
+    "AFP", "AP", "APA", "DPA", "SID", "ANP", "EFE", "ANSA", "KNA", "EPD", "UPI", "PA", "TASS",
+    "PTI", "IANS", "AAP", "CP", "AA", "IPS", "BBC", "CNN", "SDA"})
 
 
 def is_handle(name: str) -> bool:
@@ -266,7 +270,7 @@ def clean_authors(raw: Iterable[str | None], site_names: Iterable[str | None] = 
         named = person_seen = False  # someone / someone with a full name named before
         for segment in _SEGMENTS.split(_byline_text(value)):
             bare = segment.strip(" .,;")
-            if person_seen and _CREDENTIAL.match(bare) and bare.upper() not in _WIRES:
+            if person_seen and _CREDENTIAL.match(bare) and bare.upper() not in AGENCY_CREDITS:
                 continue  # "Dylan Bailey, MS, RD, FAND": degrees after a name are not authors
             if (_is_role(segment) and not keep_generic) or (named and _is_title(segment)):
                 continue

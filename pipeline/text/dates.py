@@ -1,14 +1,22 @@
-"""Date parsing shared by extraction and discovery: aware datetimes, relative dates, checks."""
+"""Date parsing shared by extraction and discovery: aware datetimes from metadata, from the
+dates written for readers (bylines, datelines), from relative bylines, from article URLs and
+from feed and sitemap entries; and the plausibility check every chosen date passes.
+
+Choosing which of a page's dates is its publication date is `pipeline.extraction.dates`.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import dateparser
 import dateparser.date
+import dateparser.search
+from dateutil.parser import isoparse
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # Tolerance for dates "in the future": covers clock skew and a naive local time read in the
@@ -138,3 +146,89 @@ def plausible_date(value: datetime | None, reference: datetime | None = None) ->
         return False
     reference = reference or datetime.now(UTC)
     return EARLIEST <= to_utc(value) <= to_utc(reference) + MAX_FUTURE_SKEW
+
+
+def parse_iso8601(value: Any) -> datetime | None:
+    """A feed or sitemap entry's date (ISO 8601 or W3C datetime, "2026-03" included, as the
+    discovery parsers give it) as aware UTC, else None. Strict on purpose: these dates are
+    machine-written, and an entry whose date cannot be read is kept undated, not guessed at."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return to_utc(isoparse(value.strip()))
+    except (ValueError, OverflowError):
+        return None
+
+
+# --- dates written for readers ------------------------------------------------------------------
+
+# Words that label a byline date; stripped before parsing ("Publié le", "Veröffentlicht am").
+DATE_LABEL = re.compile(
+    r"^(?:\W|published|publication|posted|first published|updated|mis en ligne|"
+    r"publié|publiée|veröffentlicht|erschienen|stand|publicado|publicada|pubblicato|"
+    r"gepubliceerd|opublikowano|publicerad|on|le|am|el|il|op|em|at|:|,)+\s*",
+    re.IGNORECASE,
+)
+# The word that starts a date's "updated" part: "Published X, updated Y".
+UPDATED_MARK = re.compile(
+    r"\b(?:updated|last updated|modified|mis à jour|modifié|actualisé|aktualisiert|akt\.|"
+    r"actualizado|aggiornato|bijgewerkt|atualizado|uppfært|oppdatert|opdateret|uppdaterad|"
+    r"päivitetty|zaktualizowano|aktualizováno|güncelleme|güncellendi|обновлено|更新)(?!\w)",
+    re.IGNORECASE)
+HAS_DIGIT_YEAR = re.compile(r"\b(?:19[9]\d|20\d\d)\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
+
+# One written date, with its time of day if one follows: "Nov 25, 2025 5:00 am", "12.12.2025",
+# "3/4/2025", "2025-12-19", "16 December 2025", "November 4th, 2025", "2024年12月3日".
+_TIME = r"(?:,?\s*(?:at|um|à|a las|alle|-|\|)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)?"
+DATE_IN_TEXT = re.compile(
+    r"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
+    r"|\d{4}[./年]\s?\d{1,2}[./月]\s?\d{1,2}日?"
+    r"|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})\b"
+    r"|[^\W\d_]{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}"
+    r"|\d{1,2}-[^\W\d_]{3}-\d{4})" + _TIME,
+    re.IGNORECASE,
+)
+
+
+def parse_shown(raw: str, tz: str | None, languages: list[str] | None) -> datetime | None:
+    """A date written for readers, labels and surrounding words allowed ("By Jane · 3/4/2025")."""
+    stripped = DATE_LABEL.sub("", raw).strip()
+    parsed = parse_date_local(stripped, tz, languages)
+    if parsed:
+        return parsed
+    for match in DATE_IN_TEXT.finditer(raw):
+        parsed = parse_date_local(match.group(0).strip(" ,-|"), tz, languages)
+        if parsed:
+            return parsed
+    settings = {"REQUIRE_PARTS": ["day", "month", "year"], "RETURN_AS_TIMEZONE_AWARE": False,
+                "PARSERS": ["timestamp", "custom-formats", "absolute-time"]}
+    try:
+        hits = dateparser.search.search_dates(raw, languages=languages or ["en"],
+                                              settings=settings)
+    except (ValueError, TypeError, OverflowError, KeyError):
+        hits = None
+    return parse_date_local(hits[0][1], tz) if hits else None
+
+
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/-](\d{1,2}|[a-z]{3,9})[/-](\d{1,2})(?=/|$|[-_.])"
+    r"|/((?:19|20)\d{2})(\d{2})(\d{2})(?=[-_/])", re.IGNORECASE)
+_MONTHS = {name: number for number, names in enumerate(
+    ("jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july",
+     "aug august", "sep sept september", "oct october", "nov november", "dec december"), 1)
+    for name in names.split()}
+
+
+def url_date(url: str) -> date | None:
+    """The publication day many sites write into their article URLs: /2023/05/17/,
+    /2023/october/03/, /20241203-..."""
+    match = _URL_DATE.search(url or "")
+    if not match:
+        return None
+    year, month, day = match.group(1, 2, 3) if match[1] else match.group(4, 5, 6)
+    number = int(month) if month.isdigit() else _MONTHS.get(month.lower())
+    try:
+        return date(int(year), number, int(day)) if number else None
+    except ValueError:
+        return None
