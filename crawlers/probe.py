@@ -36,7 +36,7 @@ from protego import Protego
 from crawlers import discovery, incremental
 from crawlers.blocking import challenge_reason
 from crawlers.middlewares import non_public_addresses, resolve
-from crawlers.spiders.news import user_agent
+from crawlers.spiders.source_settings import user_agent
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import CONTACT_ENV, DEFAULT_CONTACT, Source, get_sources
 
