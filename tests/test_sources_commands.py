@@ -3,8 +3,11 @@ the demo site. check and discover must write nothing."""
 
 from __future__ import annotations
 
+import gzip
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
@@ -92,6 +95,52 @@ def test_check_of_a_private_source_without_the_opt_in_is_refused(
     assert result.returncode == 1
     assert "non-public address 127.0.0.1" in result.stdout
     assert site.requests("lecourrier") == []
+
+
+@pytest.fixture
+def gzip_site() -> Iterator[str]:
+    """A site whose feed is broken gzip and whose sitemap a gzip bomb (64 MiB of zeros)."""
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = {"/feed.xml": b"\x1f\x8b\x08\x00not gzip at all", "/sitemap.xml": bomb}.get(
+                self.path
+            )
+            self.send_response(404 if body is None else 200)
+            self.send_header("Content-Type", "application/xml")
+            if body is not None:
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_check_reports_a_broken_gzip_and_a_gzip_bomb_without_a_traceback(
+    gzip_site: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"sources": [{
+        "name": "gz", "homepage": gzip_site + "/", "feeds": [gzip_site + "/feed.xml"],
+        "sitemaps": [gzip_site + "/sitemap.xml"], "allow_private_addresses": True,
+        "politeness": {"delay": 0},
+    }]}))  # fmt: skip
+    result = newsdesk("sources", "check", "gz", "--sources", str(path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{gzip_site}/feed.xml: error: Error -3 while decompressing" in result.stdout
+    assert "exceeded DOWNLOAD_MAXSIZE" in result.stdout
+    assert "no article URL found by any discovery method" in result.stdout
 
 
 def test_discover_prints_a_valid_entry_and_writes_nothing(
