@@ -4,6 +4,7 @@ the demo site. check and discover must write nothing."""
 from __future__ import annotations
 
 import gzip
+import io
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,8 +15,10 @@ import psycopg
 import pytest
 import yaml
 
+from crawlers.probe.check import CheckLog, Report
+from crawlers.spiders.documents import DocumentRead
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
-from pipeline.sources.config import load_sources
+from pipeline.sources.config import Source, load_sources
 from pipeline.sources.status import Health, verdict
 from pipeline.sources.sync import sync_sources
 from tests.cli import newsdesk
@@ -141,6 +144,34 @@ def test_check_reports_a_broken_gzip_and_a_gzip_bomb_without_a_traceback(
     assert f"{gzip_site}/feed.xml: error: Error -3 while decompressing" in result.stdout
     assert "exceeded DOWNLOAD_MAXSIZE" in result.stdout
     assert "no article URL found by any discovery method" in result.stdout
+
+
+def test_check_report_sums_up_an_index_past_its_first_children() -> None:
+    site = "https://news.example"
+    source = Source(name="s", homepage=site + "/", feeds=[site + "/feed"],
+                    sitemaps=[site + "/index.xml"])  # fmt: skip
+    children = [f"{site}/map-{n}.xml" for n in range(8)]
+
+    def read(url: str, kind: str, n: int) -> DocumentRead:
+        links = [(f"{site}/a/{n}", {"discovered_via": kind, "document": url})]
+        return DocumentRead(url, kind, links=links, wanted=[f"{site}/a/{n}"])
+
+    log = CheckLog(documents={
+        site + "/feed": read(site + "/feed", "feed", 0),
+        site + "/index.xml": DocumentRead(site + "/index.xml", "sitemap", index=True,
+                                          links=[(c, {}) for c in children], children=children),
+        **{url: read(url, "sitemap", n) for n, url in enumerate(children[:7])},
+    }, failed={children[7]: "HTTP 500"})  # fmt: skip
+    out = io.StringIO()
+    assert Report(source, log, out).write(articles=3) == 1
+    text = out.getvalue()
+    assert f"robots.txt: {site}/robots.txt: not read" in text
+    assert f"{site}/index.xml: sitemap index, 8 sitemaps (8 followed)" in text
+    assert "map-4.xml: 1 links (0 news), 0 dated, 1 wanted" in text and "map-5.xml" not in text
+    assert "... and 3 more sitemaps: 2 read (2 links, 2 wanted), 1 failed" in text
+    assert f"feed {site}/feed: no dates on its items" in text
+    assert f"sitemap {site}/index.xml: 1 more child sitemaps failed" in text
+    assert "articles: 7 candidates" in text  # a/0 is in the feed and in map-0
 
 
 def test_discover_prints_a_valid_entry_and_writes_nothing(

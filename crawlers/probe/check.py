@@ -17,18 +17,21 @@ from scrapy.crawler import Crawler
 
 from crawlers import incremental
 from crawlers.pipelines import RawPage
-from crawlers.probe.dry_run import RobotsLog, dry_run_settings, origin, run
+from crawlers.probe.dry_run import RobotsLog, RobotsTxt, dry_run_settings, origin, run
 from crawlers.spiders.documents import ROBOTS, DocumentRead, document_read, fetch_failed
 from crawlers.spiders.news import NewsSpider
 from crawlers.spiders.source_settings import user_agent
 from pipeline.sources.config import Source
+
+#: Child sitemaps of an index shown one by one; the rest are summed up on one line.
+_SHOWN_CHILDREN = 5
 
 
 @dataclass
 class CheckLog:
     """Extension: what the dry run saw, from the spider's signals and items."""
 
-    robots: RobotsLog | None = None
+    robots: dict[str, RobotsTxt] = field(default_factory=dict)  # by origin, from RobotsLog
     documents: dict[str, DocumentRead] = field(default_factory=dict)  # by requested URL
     failed: dict[str, str] = field(default_factory=dict)  # document URL -> why
     articles: list[tuple[str, RawPage | str]] = field(default_factory=list)  # page, or why not
@@ -66,7 +69,7 @@ def check(source: Source, *, articles: int, out: TextIO = sys.stdout) -> int:
     crawler = run(NewsSpider, settings, source=source, run_key="dry-run", limit=articles,
                   dry_run=True)  # fmt: skip
     log = crawler.get_extension(CheckLog)
-    log.robots = crawler.get_extension(RobotsLog)
+    log.robots = crawler.get_extension(RobotsLog).by_origin
     return Report(source, log, out).write(articles)
 
 
@@ -99,7 +102,7 @@ class Report:
         return 0 if good else 1
 
     def robots(self) -> None:
-        seen = self.log.robots.by_origin
+        seen = self.log.robots
         for url_origin in sorted(seen.keys() | {origin(self.source.homepage)}):
             robots = seen.get(url_origin)
             if robots is None:
@@ -128,10 +131,25 @@ class Report:
             self.warnings.append(f"{kind} {url}: {why}")
             return
         self.say(f"{indent}{url}: {self.summary(document, kind)}")
-        for child in document.children:
+        for child in document.children[:_SHOWN_CHILDREN]:
             self.document(child, "sitemap", depth + 1)
+        self.more_children(document, indent + "  ")
         if document.next_url:
             self.document(document.next_url, kind, depth + 1)
+
+    def more_children(self, document: DocumentRead, indent: str) -> None:
+        """One line for the child sitemaps past the first few (an index may list hundreds)."""
+        rest = document.children[_SHOWN_CHILDREN:]
+        if not rest:
+            return
+        read = [self.log.documents[url] for url in rest if url in self.log.documents]
+        failed = sum(url in self.log.failed for url in rest)
+        links = sum(len(child.links) for child in read)
+        wanted = sum(len(child.wanted) for child in read)
+        self.say(f"{indent}... and {len(rest)} more sitemaps: {len(read)} read ({links} links, "
+                 f"{wanted} wanted), {failed} failed")  # fmt: skip
+        if failed:
+            self.warnings.append(f"sitemap {document.url}: {failed} more child sitemaps failed")
 
     def summary(self, document: DocumentRead, kind: str) -> str:
         links, wanted = document.links, len(document.wanted)
