@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -190,6 +191,17 @@ def test_discover_prints_a_valid_entry_and_writes_nothing(
     assert row_counts(db_url) == dict.fromkeys(TABLES, 0)
     refused = newsdesk("sources", "discover", base + "/", "--delay", "0")
     assert refused.returncode == 1 and "non-public address" in refused.stderr
+
+
+def test_discover_of_an_unreachable_site_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    result = newsdesk("sources", "discover", url, "--allow-private-addresses", "--delay", "0")
+    assert result.returncode == 1
+    assert f"cannot fetch {url}: DownloadConnectionRefusedError" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_sync_upserts_and_deactivates_removed_sources(db_url: str, tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 live: what each discovery method found, robots.txt, the first articles' fields, and warnings.
 
 The crawl is the real news spider (`dry_run=True`, limited to the first N article pages) with the
-crawl's settings minus the database writers (`dry_run`); what it saw comes from its signals
-(`crawlers.spiders.documents`) and the items it yields, kept in memory.
+crawl's settings minus the database writers (`crawlers.probe.dry_run`); what it saw comes from
+its signals (`crawlers.spiders.documents`) and the items it yields, kept in memory.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ saw is kept by extensions (`RobotsLog` here), read with `crawler.get_extension` 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from scrapy.settings import Settings
 
 from crawlers import discovery
 
-#: The crawl's components that write to the database (or report a stored run).
+#: The crawl's extensions that write to the database, or count what was stored.
 _WRITERS = {
     "crawlers.runs.CrawlRunRecorder": None,
     "crawlers.extensions.ProgressReporter": None,
@@ -37,8 +38,15 @@ def dry_run_settings(*extensions: type) -> Settings:
     return settings
 
 
+def _without_traceback(record: logging.LogRecord) -> bool:
+    record.exc_info = record.exc_text = None
+    return True
+
+
 def run(spider_cls: type[Spider], settings: Settings, **kwargs: Any) -> Crawler:
     """Run one spider to its end, in this process (one per process: the reactor cannot restart)."""
+    # An unreachable site's robots.txt is one line for the person reading, not a traceback.
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_without_traceback)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(spider_cls)
     process.crawl(crawler, **kwargs)
