@@ -50,6 +50,9 @@ REMOTE_CONTROL_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Before RobotsTxtMiddleware (100), so a refused host is not even asked for robots.txt.
     "crawlers.middlewares.PrivateAddressGuardMiddleware": 50,
+    # Scrapy's RobotsTxtMiddleware, checking every request that waited for robots.txt (same place).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.politeness.RobotsTxtMiddleware": 100,
     # Scrapy's RetryMiddleware, reading Retry-After on 429/503 (same place, 550).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.politeness.RetryAfterMiddleware": 550,

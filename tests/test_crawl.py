@@ -352,6 +352,24 @@ def test_run_outcome(
     assert (got_error is None) if error is None else (error in got_error)
 
 
+@pytest.mark.slow
+def test_robots_txt_applies_to_the_requests_that_waited_for_it(
+    site: RunningSite, db_url: str, tmp_path: Path
+) -> None:
+    """Every start URL is queued while robots.txt downloads; each is checked against it (Scrapy
+    2.19 let all but the first through unchecked)."""
+    sources = write_sources(site, tmp_path / "s.yaml")
+    site.quirks.robots_extra["lecourrier"] = "User-agent: newsdesk\nDisallow: /\n"
+    try:
+        site.clear_requests()
+        result = crawl("--source", "lecourrier", "--sources", str(sources), "--no-delay")
+    finally:
+        site.quirks.robots_extra.clear()
+    assert {h.path for h in site.requests("lecourrier")} == {"/robots.txt"}
+    assert reports(result)["lecourrier"]["status"] == "failed"
+    assert stored(db_url) == {}
+
+
 # --- a hand-made site for what the demo does not have -----------------------------------------
 
 SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'

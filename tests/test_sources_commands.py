@@ -3,16 +3,23 @@ the demo site. check and discover must write nothing."""
 
 from __future__ import annotations
 
+import gzip
+import io
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
 import pytest
 import yaml
 
+from crawlers.probe.check import CheckLog, Report
+from crawlers.spiders.documents import DocumentRead
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
-from pipeline.sources.config import load_sources
+from pipeline.sources.config import Source, load_sources
 from pipeline.sources.status import Health, verdict
 from pipeline.sources.sync import sync_sources
 from tests.cli import newsdesk
@@ -47,7 +54,10 @@ def test_check_reports_each_method_and_writes_nothing(
     sources = demo_sources(site, tmp_path / "s.yaml")
     before = row_counts(db_url)
     site.clear_requests()
-    result = newsdesk("sources", "check", "metroherald", "--sources", str(sources), timeout=120)
+    # No database at all: a dry run of the crawl that needed one would fail here.
+    nowhere = {"NEWSDESK_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    result = newsdesk("sources", "check", "metroherald", "--sources", str(sources), env=nowhere,
+                      timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "robots.txt:" in out and "sitemaps announced: 2" in out
@@ -57,7 +67,10 @@ def test_check_reports_each_method_and_writes_nothing(
     assert out.count("title: yes") == 3 and "body:" in out and "authors:" in out
     assert "warnings: none" in out
     assert row_counts(db_url) == before == dict.fromkeys(TABLES, 0)
-    assert site.requests("metroherald")  # it did fetch, from the site itself
+    # It fetched from the site itself, through the crawl's stack: three article pages, no more.
+    hits = site.requests("metroherald")
+    assert [h.path for h in hits].count("/robots.txt") == 1
+    assert len([h for h in hits if h.path.startswith("/news/") and h.status == 200]) == 3
 
 
 @pytest.mark.slow
@@ -72,7 +85,7 @@ def test_check_honours_robots_and_warns_when_everything_is_refused(
     finally:
         site.quirks.robots_extra.clear()
     assert result.returncode == 1
-    assert "forbidden by robots.txt" in result.stdout
+    assert "Forbidden by robots.txt" in result.stdout
     assert "no article URL found by any discovery method" in result.stdout
     assert {h.path for h in site.requests("lecourrier")} == {"/robots.txt"}
 
@@ -86,6 +99,80 @@ def test_check_of_a_private_source_without_the_opt_in_is_refused(
     assert result.returncode == 1
     assert "non-public address 127.0.0.1" in result.stdout
     assert site.requests("lecourrier") == []
+
+
+@pytest.fixture
+def gzip_site() -> Iterator[str]:
+    """A site whose feed is broken gzip and whose sitemap a gzip bomb (64 MiB of zeros)."""
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = {"/feed.xml": b"\x1f\x8b\x08\x00not gzip at all", "/sitemap.xml": bomb}.get(
+                self.path
+            )
+            self.send_response(404 if body is None else 200)
+            self.send_header("Content-Type", "application/xml")
+            if body is not None:
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_check_reports_a_broken_gzip_and_a_gzip_bomb_without_a_traceback(
+    gzip_site: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"sources": [{
+        "name": "gz", "homepage": gzip_site + "/", "feeds": [gzip_site + "/feed.xml"],
+        "sitemaps": [gzip_site + "/sitemap.xml"], "allow_private_addresses": True,
+        "politeness": {"delay": 0},
+    }]}))  # fmt: skip
+    result = newsdesk("sources", "check", "gz", "--sources", str(path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{gzip_site}/feed.xml: error: Error -3 while decompressing" in result.stdout
+    assert "exceeded DOWNLOAD_MAXSIZE" in result.stdout
+    assert "no article URL found by any discovery method" in result.stdout
+
+
+def test_check_report_sums_up_an_index_past_its_first_children() -> None:
+    site = "https://news.example"
+    source = Source(name="s", homepage=site + "/", feeds=[site + "/feed"],
+                    sitemaps=[site + "/index.xml"])  # fmt: skip
+    children = [f"{site}/map-{n}.xml" for n in range(8)]
+
+    def read(url: str, kind: str, n: int) -> DocumentRead:
+        links = [(f"{site}/a/{n}", {"discovered_via": kind, "document": url})]
+        return DocumentRead(url, kind, links=links, wanted=[f"{site}/a/{n}"])
+
+    log = CheckLog(documents={
+        site + "/feed": read(site + "/feed", "feed", 0),
+        site + "/index.xml": DocumentRead(site + "/index.xml", "sitemap", index=True,
+                                          links=[(c, {}) for c in children], children=children),
+        **{url: read(url, "sitemap", n) for n, url in enumerate(children[:7])},
+    }, failed={children[7]: "HTTP 500"})  # fmt: skip
+    out = io.StringIO()
+    assert Report(source, log, out).write(articles=3) == 1
+    text = out.getvalue()
+    assert f"robots.txt: {site}/robots.txt: not read" in text
+    assert f"{site}/index.xml: sitemap index, 8 sitemaps (8 followed)" in text
+    assert "map-4.xml: 1 links (0 news), 0 dated, 1 wanted" in text and "map-5.xml" not in text
+    assert "... and 3 more sitemaps: 2 read (2 links, 2 wanted), 1 failed" in text
+    assert f"feed {site}/feed: no dates on its items" in text
+    assert f"sitemap {site}/index.xml: 1 more child sitemaps failed" in text
+    assert "articles: 7 candidates" in text  # a/0 is in the feed and in map-0
 
 
 def test_discover_prints_a_valid_entry_and_writes_nothing(
@@ -104,6 +191,17 @@ def test_discover_prints_a_valid_entry_and_writes_nothing(
     assert row_counts(db_url) == dict.fromkeys(TABLES, 0)
     refused = newsdesk("sources", "discover", base + "/", "--delay", "0")
     assert refused.returncode == 1 and "non-public address" in refused.stderr
+
+
+def test_discover_of_an_unreachable_site_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    result = newsdesk("sources", "discover", url, "--allow-private-addresses", "--delay", "0")
+    assert result.returncode == 1
+    assert f"cannot fetch {url}: DownloadConnectionRefusedError" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_sync_upserts_and_deactivates_removed_sources(db_url: str, tmp_path: Path) -> None:

@@ -1,0 +1,135 @@
+"""The news spider's article side: which discovered links it requests, and which pages it keeps.
+
+`ArticleChoice` is the candidate choice the crawl and its dry run share: a link is normalised,
+then dropped before any request when it is off the source's domains, filtered out by
+include/exclude, dated before the cut-off, already requested in this run, already stored and not
+changed since, or over the run's limit. `page_problem` says why a fetched page is not an article.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.statscollectors import StatsCollector
+from twisted.python.failure import Failure
+
+from crawlers import discovery, incremental
+from pipeline.sources.config import Source
+
+logger = logging.getLogger(__name__)
+
+Candidates = dict[str, dict[str, Any]]  # normalised URL -> what its document said about it
+
+
+class ArticleChoice:
+    """The article URLs worth requesting, over every document of one run."""
+
+    def __init__(
+        self, source: Source, crawler: Crawler, *, limit: int | None, max_links: int
+    ) -> None:
+        self.source = source
+        self.crawler = crawler
+        self.limit = limit
+        self.max_links = max_links
+        self.oldest = incremental.cutoff(source.limits.max_age_days)
+        self.scheduled: set[str] = set()  # article URLs requested in this run
+
+    @property
+    def stats(self) -> StatsCollector:
+        return self.crawler.stats  # set when the crawl starts, after the spider is built
+
+    def wanted(self, found: Iterable[discovery.Discovered]) -> tuple[Candidates, bool]:
+        """The found links the source wants, and whether the document's link bound cut them."""
+        found = list(found)
+        bounded = self.max_links > 0 and len(found) > self.max_links
+        if bounded:
+            # A page with a million links is a trap or a broken template, not a news index.
+            self.stats.inc_value("newsdesk/links_over_bound", len(found) - self.max_links)
+            logger.warning(
+                "[%s] a document lists %d links; only the first %d are followed",
+                self.source.name,
+                len(found),
+                self.max_links,
+            )
+            found = found[: self.max_links]
+        candidates: Candidates = {}
+        for found_url, meta in found:
+            self.stats.inc_value(f"newsdesk/discovered/{meta['discovered_via']}")
+            url = incremental.normalise_url(found_url)
+            if not discovery.on_domains(url, self.source.domains):
+                self.stats.inc_value("newsdesk/offsite")
+            elif not self.source.wants(url):
+                self.stats.inc_value("newsdesk/skipped_filtered")
+            elif incremental.too_old(meta, self.oldest):
+                self.stats.inc_value("newsdesk/skipped_old")
+            else:
+                candidates.setdefault(url, meta)
+        return candidates, bounded
+
+    def unscheduled(self, candidates: Candidates) -> list[str]:
+        """The candidates not yet requested in this run (those worth a seen-check)."""
+        return [url for url in candidates if url not in self.scheduled]
+
+    def take(
+        self, candidates: Candidates, seen: dict[str, datetime]
+    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+        """The candidates to request now, marked scheduled; False when the limit cut some.
+
+        `seen` holds the stored ones with when each was fetched: one is fetched again only when
+        its document dates a change after that (by its own lastmod/updated date).
+        """
+        chosen = []
+        complete = True
+        for url, meta in candidates.items():
+            if url in self.scheduled:  # another document may have taken it
+                continue
+            if url in seen:
+                if not incremental.changed_since(meta, seen[url]):
+                    self.stats.inc_value("newsdesk/skipped_seen")
+                    continue
+                self.stats.inc_value("newsdesk/refetch_changed")
+                meta = meta | {"changed": True}
+            if self.limit is not None and len(self.scheduled) >= self.limit:
+                self.stats.inc_value("newsdesk/skipped_limit")
+                complete = False
+                continue
+            self.scheduled.add(url)
+            self.stats.inc_value("newsdesk/article_requests")
+            chosen.append((url, meta))
+        return chosen, complete
+
+
+def page_problem(response: Response, domains: list[str]) -> tuple[str | None, str] | None:
+    """(the stat to count, why) when a fetched article page is not one to store, else None."""
+    if response.status != 200:
+        return None, f"HTTP {response.status}"
+    if not discovery.on_domains(response.url, domains):
+        # dont_filter also exempts the request from OffsiteMiddleware: check redirects here.
+        return "newsdesk/offsite", f"redirected off the site to {response.url}"
+    if not isinstance(response, HtmlResponse):
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        return "newsdesk/not_html", f"not HTML ({content_type or 'no type'})"
+    if response.body[:2] == b"\x1f\x8b":
+        # A gzip *file* labelled HTML: unpacking it later could be a bomb; never an article.
+        return "newsdesk/not_html", "not HTML (a gzip file)"
+    if not response.body.strip():
+        # An empty 200 is a server fault (a deploy, a full disk), never an article.
+        return "newsdesk/empty_page", "empty body"
+    return None
+
+
+def failure_line(failure: Failure) -> str:
+    """A failed request in one line: the HTTP status, our own refusal's words, or the error."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    text = str(failure.value).strip()
+    if failure.check(IgnoreRequest) and text:
+        return text  # our own refusals and robots.txt say what happened
+    return f"{type(failure.value).__name__}: {text}" if text else type(failure.value).__name__
