@@ -15,7 +15,6 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC
-from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +31,7 @@ from pipeline.demo_site.model import ArticleTruth
 
 SITE = DemoSite(seed=5, n_articles=60)
 BASES = {p.name: f"http://{p.name}.example" for p in SITE.publishers}
+DAY = SITE.anchor.astimezone(UTC).date()  # the site's newest articles are of this day
 
 
 def _write_warc(path: Path, urls: list[str]) -> None:
@@ -40,12 +40,10 @@ def _write_warc(path: Path, urls: list[str]) -> None:
         writer = WARCWriter(fh, gzip=True)
         for url in urls:
             publisher = next(name for name, base in BASES.items() if url.startswith(base))
-            target = urlsplit(url)
-            resp = SITE.respond(publisher, target.path + (f"?{target.query}" * bool(target.query)),
-                                BASES)
+            resp = SITE.respond(publisher, urlsplit(url).path, BASES)
             headers = [("Content-Type", resp.content_type), ("Content-Length", str(len(resp.body)))]
             record = writer.create_warc_record(
-                url, "response", payload=BytesIO(resp.body),
+                url, "response", payload=io.BytesIO(resp.body),
                 http_headers=StatusAndHeaders(f"{resp.status} -", headers, protocol="HTTP/1.1"),
                 warc_headers_dict={"WARC-Date": SITE.anchor.strftime("%Y-%m-%dT%H:%M:%SZ")},
             )
@@ -89,11 +87,13 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def imported(module_db: str, warc: Path, sources: Path) -> Iterator[tuple[str, str]]:
+def imported(module_db: str, warc: Path, sources: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(database URL, what import-warc printed): the site's pages imported and processed."""
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
         patch.setenv("NEWSDESK_DATABASE_URL", module_db)
+        patch.setenv("NEWSDESK_HOME", str(tmp_path_factory.mktemp("home")))  # as _isolated_home
         patch.setattr(console.stdout, "width", 400)
         status = main(["import-warc", str(warc), "--sources", str(sources), "--workers", "1"])
     assert status == 0
@@ -109,6 +109,15 @@ def db(imported: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
 def _rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute(query, params).fetchall()
+
+
+def _words(text: str) -> str:
+    """The text with each run of whitespace made one space: a table caption may wrap."""
+    return " ".join(text.split())
+
+
+def _count(url: str, table: str) -> int:
+    return _rows(url, f"SELECT count(*) FROM {table}")[0][0]
 
 
 def test_import_warc_stores_and_processes_every_article(imported, truth) -> None:
@@ -128,15 +137,6 @@ def test_import_warc_again_changes_nothing(db, warc, sources, capsys) -> None:
     skipped = "1 skipped (HTTP 404), 1 skipped (not HTML)"
     assert _words(out).endswith(f" {_count(db, 'raw_pages')} unchanged, {skipped}")
     assert not any(name in out for name in BASES)  # no source had a page stored
-
-
-def _words(text: str) -> str:
-    """The text with each run of whitespace made one space: a table caption may wrap."""
-    return " ".join(text.split())
-
-
-def _count(url: str, table: str) -> int:
-    return _rows(url, f"SELECT count(*) FROM {table}")[0][0]
 
 
 def test_export_every_format_holds_every_article(db, tmp_path, capsys) -> None:
@@ -199,8 +199,7 @@ def test_search_filters_and_user_errors(db, truth, capsys) -> None:
 
 def test_report_of_the_site_day(db, tmp_path, capsys) -> None:
     out = tmp_path / "report.html"
-    status, printed, _ = _newsdesk(capsys, "report", "--date", str(SITE.anchor.astimezone(UTC)
-                                                                    .date()), "--out", str(out))
+    status, printed, _ = _newsdesk(capsys, "report", "--date", str(DAY), "--out", str(out))
     assert status == 0 and printed.strip() == str(out.resolve())
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and all(p in html for p in BASES)
@@ -245,6 +244,9 @@ def test_sources_list_validate_and_boilerplate(db, sources, capsys) -> None:
     status, out, _ = _newsdesk(capsys, "sources", "list", "--sources", str(sources))
     assert status == 0 and all(name in out for name in BASES)
     status, out, _ = _newsdesk(capsys, "sources", "validate", "--sources", str(sources))
-    assert status == 0 and "3" in out
+    assert status == 0 and out == f"{sources}: 3 sources valid (3 active)\n"
+    learned = _rows(db, "SELECT count(*) FROM source_boilerplate WHERE source = 'lecourrier'")
     status, out, _ = _newsdesk(capsys, "sources", "boilerplate", "lecourrier")
-    assert status == 0
+    assert status == 0 and f"lecourrier: {learned[0][0]} learned boilerplate lines" in _words(out)
+    status, _, err = _newsdesk(capsys, "sources", "boilerplate", "nosuch")
+    assert status == 1 and "'nosuch' has never been run" in err
