@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test chromium airflow lint bench constraints clean
+.PHONY: demo test test-fast chromium airflow lint bench constraints clean
 
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
@@ -12,6 +12,10 @@ demo: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The fast tier: no crawl, no Airflow, no browser (see "Running the tests" in README.md).
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
 
 # The report tests open the HTML report in a real browser: Debian's chromium, installed when
 # missing (through sudo unless root; the package lists are updated only if the install fails).

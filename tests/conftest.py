@@ -40,8 +40,13 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from pipeline.db import embedded
 
     pgdata = tmp_path_factory.mktemp("pg") / "pgdata"
-    # pgserver stops the server and deletes its directory when this process exits.
-    dsn = embedded.ensure_server(pgdata, cleanup_mode="delete")
+    with pytest.MonkeyPatch.context() as patch:
+        # Postgres' default sizes, not a quarter of the machine's memory for shared_buffers: a
+        # test server shares the machine with the suite (and other test runs), and keeping the
+        # defaults saves the restart that applying the larger sizes costs.
+        patch.setattr(embedded, "machine_memory", lambda: None)
+        # pgserver stops the server and deletes its directory when this process exits.
+        dsn = embedded.ensure_server(pgdata, cleanup_mode="delete")
     yield _with_dbname(dsn, "postgres")
 
 

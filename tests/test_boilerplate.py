@@ -55,6 +55,7 @@ def bodies(conn, source: str) -> list[str]:
     return [b for (b,) in conn.execute("SELECT body FROM articles WHERE source = %s", (source,))]
 
 
+@pytest.mark.slow
 def test_recurring_lines_are_learned_stored_and_removed(db_url, crawled):
     _, sources = crawled
     with psycopg.connect(db_url) as conn:

@@ -49,6 +49,7 @@ def _read(path, fmt) -> list[dict]:
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_export_round_trips_every_row_and_field(demo_run, tmp_path, fmt):
     url, _, _ = demo_run
@@ -70,6 +71,7 @@ def test_export_round_trips_every_row_and_field(demo_run, tmp_path, fmt):
                 assert value == want[column], (column, value, want[column])
 
 
+@pytest.mark.slow
 def test_export_filters_by_source_and_since(demo_run, tmp_path):
     url, site, _ = demo_run
     source = site.publishers[1].name
@@ -85,6 +87,7 @@ def test_export_filters_by_source_and_since(demo_run, tmp_path):
     assert [r["id"] for r in got] == [r["id"] for r in want]
 
 
+@pytest.mark.slow
 def test_export_streams_from_a_server_side_cursor(demo_run):
     url, _, _ = demo_run
     with psycopg.connect(url) as conn:

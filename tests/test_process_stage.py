@@ -16,6 +16,8 @@ from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.processing.stage import process_pending
 from pipeline.sources.config import load_sources
 
+pytestmark = pytest.mark.slow  # a real crawl of the demo site (Scrapy's engine)
+
 PENDING = "SELECT count(*) FROM raw_pages WHERE processed_at IS NULL"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -153,10 +154,9 @@ def test_extract_article_raises_only_not_an_article_or_returns_one(data: bytes |
 
 
 def test_extract_article_on_a_truncated_gzip_body() -> None:
-    try:
+    # A body cut off inside its gzip header is no article, said in one line, not a crash.
+    with pytest.raises(NotAnArticle, match="gzip-compressed body is corrupt"):
         extract_article(b"\x1f\x8b\x08\x00", "http://example.com/a/")
-    except NewsdeskError:
-        return
 
 
 @SLOW

@@ -70,6 +70,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+@pytest.mark.slow
 def test_report_is_self_contained_with_charts(demo_report):
     report, _, site = demo_report
     html = report.read_text(encoding="utf-8")
@@ -86,6 +87,7 @@ def test_report_is_self_contained_with_charts(demo_report):
     assert 'id="table-completeness"' in html and 'id="table-fetches"' in html
 
 
+@pytest.mark.slow
 def test_report_renders_in_chromium_with_its_charts(demo_report):
     report, report_day, site = demo_report
     first_day = report_day - timedelta(days=DAYS - 1)
@@ -106,6 +108,7 @@ def test_report_renders_in_chromium_with_its_charts(demo_report):
     assert width >= 1000 and height > 900  # the whole page, taller than the window
 
 
+@pytest.mark.slow
 def test_browser_check_sees_errors_and_scripts(demo_report, tmp_path):
     """The check above can fail: a broken script in a copy of the report is seen, and runs."""
     broken = tmp_path / "broken.html"
@@ -116,6 +119,7 @@ def test_browser_check_sees_errors_and_scripts(demo_report, tmp_path):
     assert any("no_such_function is not defined" in error for error in page.errors), page.errors
 
 
+@pytest.mark.slow
 def test_report_escapes_hostile_values(db_url, tmp_path):
     hostile = '<script>document.title = "pwned"</script>&<b>'
     with psycopg.connect(db_url) as conn:

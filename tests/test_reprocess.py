@@ -14,6 +14,8 @@ from pipeline.processing.reprocess import reprocess
 from pipeline.sources.config import load_sources
 from tests.cli import newsdesk, run_demo
 
+pytestmark = pytest.mark.slow  # every test reprocesses a crawl of the demo site
+
 
 @pytest.fixture(scope="module")
 def demo_site():

@@ -22,6 +22,7 @@ def demo_sources(demo_site, tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_run_twice_stores_every_article_once(db_url, demo_site, demo_sources):
     first = newsdesk("run", "--sources", str(demo_sources), "--no-delay")
     assert first.returncode == 0, first.stderr
@@ -55,6 +56,7 @@ def test_run_twice_stores_every_article_once(db_url, demo_site, demo_sources):
     assert (new_pages, new_articles) == (0, 0)
 
 
+@pytest.mark.slow
 def test_run_selects_one_source_and_limits_it(db_url, demo_site, demo_sources):
     name = demo_site.publishers[2].name
     result = newsdesk("run", "--sources", str(demo_sources), "--no-delay", "--source", name,

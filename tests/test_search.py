@@ -39,6 +39,7 @@ def _forget_index(url: str) -> int:
         return conn.execute("UPDATE articles SET search_vector = NULL").rowcount
 
 
+@pytest.mark.slow
 def test_headline_finds_its_article_first_before_indexing(demo_run):
     url, site, _ = demo_run
     _forget_index(url)
@@ -47,6 +48,7 @@ def test_headline_finds_its_article_first_before_indexing(demo_run):
     _check_headlines_rank_first(url, site)
 
 
+@pytest.mark.slow
 def test_headline_finds_its_article_first_after_indexing(demo_run):
     url, site, _ = demo_run
     total = _forget_index(url)
@@ -62,6 +64,7 @@ def test_headline_finds_its_article_first_after_indexing(demo_run):
     _check_headlines_rank_first(url, site)
 
 
+@pytest.mark.slow
 def test_stemming_follows_the_article_language(demo_run):
     url, _, _ = demo_run
     with psycopg.connect(url) as conn:
@@ -72,6 +75,7 @@ def test_stemming_follows_the_article_language(demo_run):
     assert fr and {h.language for h in fr} == {"fr"}
 
 
+@pytest.mark.slow
 def test_edited_article_is_searched_by_its_new_text(demo_run):
     url, _, _ = demo_run
     with psycopg.connect(url) as conn:
@@ -82,6 +86,7 @@ def test_edited_article_is_searched_by_its_new_text(demo_run):
         conn.rollback()
 
 
+@pytest.mark.slow
 def test_cli_search_prints_ranked_hits_and_filters(demo_run):
     url, site, _ = demo_run
     key, title = _headline_cases(site)[0]

@@ -67,6 +67,7 @@ def titles(conn: psycopg.Connection, source: str) -> list[str]:
     return [t for (t,) in conn.execute("SELECT title FROM articles WHERE source = %s", (source,))]
 
 
+@pytest.mark.slow
 def test_shared_suffix_is_learned_stored_and_removed(db_url, demo_site, tmp_path):
     sources = load_sources(run_demo(demo_site, tmp_path))
     with psycopg.connect(db_url) as conn:

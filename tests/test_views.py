@@ -64,6 +64,7 @@ def truth_by_key(site) -> dict:
     return {t.url if t.copy_of else t.canonical_url: t for t in site.truth()}
 
 
+@pytest.mark.slow
 def test_v_articles_is_every_article_with_its_true_fields(demo_run):
     url, site, _ = demo_run
     truth = truth_by_key(site)
@@ -82,6 +83,7 @@ def test_v_articles_is_every_article_with_its_true_fields(demo_run):
         assert day == t.published_at.astimezone(UTC).date()
 
 
+@pytest.mark.slow
 def test_v_articles_gives_each_article_its_story(demo_run):
     """A syndicated copy shares its original's story; every other article is a story of one."""
     url, site, _ = demo_run
@@ -108,6 +110,7 @@ def test_v_articles_gives_each_article_its_story(demo_run):
     assert len({story for _, story, *_ in by_key.values()}) == len(truth) - copies.total()
 
 
+@pytest.mark.slow
 def test_v_daily_counts_match_the_ground_truth(demo_run):
     url, site, _ = demo_run
     expected = Counter(
@@ -119,6 +122,7 @@ def test_v_daily_counts_match_the_ground_truth(demo_run):
     assert {(d, s, lang): n for d, s, lang, n in rows} == dict(expected)
 
 
+@pytest.mark.slow
 def test_v_source_health_after_a_good_run(demo_run):
     url, site, _ = demo_run
     per_source = Counter(t.publisher for t in truth_by_key(site).values())
@@ -136,6 +140,7 @@ def test_v_source_health_after_a_good_run(demo_run):
         assert row["error_rate_7d"] < 0.1 and row["extract_error_rate_7d"] < 0.1
 
 
+@pytest.mark.slow
 def test_v_field_completeness_and_v_source_daily(demo_run):
     url, site, _ = demo_run
     per_source = Counter(t.publisher for t in truth_by_key(site).values())

@@ -4,12 +4,15 @@ same articles."""
 from __future__ import annotations
 
 import psycopg
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.cli import newsdesk
 from tests.test_views import demo_run
 
 __all__ = ["demo_run"]
+
+pytestmark = pytest.mark.slow  # both tests read a crawl of the demo site (demo_run)
 
 _ARTICLE_FIELDS = """SELECT canonical_url, url, source, title, description, authors, published_at,
                             modified_at, language, section, tags, body, content_hash, is_paywalled

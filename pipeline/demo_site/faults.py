@@ -28,10 +28,8 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pipeline.demo_site.server import PublisherServer, _Handler
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 KINDS = frozenset(
     {"status", "reset", "slow", "trickle", "short", "huge", "gzip_bomb", "brotli_bomb",
@@ -95,7 +93,7 @@ def _bomb(kind: str, size: int) -> bytes:
     return brotli.compress(zeros, quality=1)
 
 
-def serve_fault(handler: _Handler, srv: PublisherServer, fault: Fault) -> int:
+def serve_fault(handler: BaseHTTPRequestHandler, fault: Fault) -> int:
     """Write the fault's response on the handler's connection; returns the status logged."""
     kind = fault.kind
     try:
@@ -151,7 +149,7 @@ def serve_fault(handler: _Handler, srv: PublisherServer, fault: Fault) -> int:
 
 
 def _head(
-    handler: _Handler,
+    handler: BaseHTTPRequestHandler,
     status: int,
     content_type: str,
     length: int | None,
@@ -168,7 +166,7 @@ def _head(
 
 
 def _send(
-    handler: _Handler,
+    handler: BaseHTTPRequestHandler,
     status: int,
     content_type: str,
     body: bytes,
@@ -180,7 +178,7 @@ def _send(
     return status
 
 
-def _reset(handler: _Handler) -> None:
+def _reset(handler: BaseHTTPRequestHandler) -> None:
     """Close with RST, not FIN: SO_LINGER with a zero timeout."""
     handler.close_connection = True
     sock = handler.connection

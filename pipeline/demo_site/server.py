@@ -93,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         arrived = time.monotonic()
         fault = srv.faults.take(srv.publisher, self.path)
         if fault is not None:  # the fault-injecting mode (pipeline.demo_site.faults)
-            status = serve_fault(self, srv, fault)
+            status = serve_fault(self, fault)
             srv.log.record(Hit(srv.publisher, self.command, self.path, status, {}, arrived))
             return
         resp = srv.site.respond(srv.publisher, self.path, srv.bases)
