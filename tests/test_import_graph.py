@@ -232,7 +232,6 @@ def test_dags_import_only_pipeline_airflow(imports: list[Import]) -> None:
     assert not wrong, "\n".join(f"{i.source} line {i.line} imports {i.target}" for i in wrong)
 
 
-@pytest.mark.xfail(reason="being split on other branches", strict=False)
 def test_no_module_is_over_450_lines(modules: dict[str, Path]) -> None:
     demo_site = REPO_ROOT / "pipeline" / "demo_site"
     over = {
