@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from pipeline import REPO_ROOT
+from tests.repo import REPO_ROOT
 
 AIRFLOW_SERVICES = {
     "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",

@@ -25,7 +25,6 @@ from typing import Any
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from pipeline import REPO_ROOT
 from pipeline.db import connect, connect_migrated, redact
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.errors import NewsdeskError
@@ -211,7 +210,7 @@ def _newsdesk(args: Sequence[str], database_url: str | None) -> None:
     command = [sys.executable, "-m", "pipeline.cli", *args]
     with database_env(database_url):
         completed = subprocess.run(
-            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "COLUMNS": "120"},
         )
     output = redact(completed.stdout.strip())

@@ -1,0 +1,1 @@
+"""Installed as the data-only package `pipeline.airflow.dags`: the DAGs folder newsdesk ships."""
