@@ -19,7 +19,7 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def airflow_env(home: Path) -> dict[str, str]:
-    """Environment for an Airflow that lives in `home` (SQLite metadata), loading the packaged DAGs."""
+    """Environment for an Airflow living in `home` (SQLite metadata), loading the packaged DAGs."""
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
