@@ -1,1 +1,4 @@
-"""Installed as the data-only package `pipeline.airflow.dags`: the DAGs folder newsdesk ships."""
+"""Installed inside the package (pyproject.toml's package-dir maps this folder; docs/deploy.md).
+
+Worded so that the scheduler's file heuristic skips this file instead of parsing it for nothing.
+"""
