@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast chromium airflow lint bench constraints clean
+.PHONY: demo test test-fast chromium airflow lint bench wheel constraints clean
 
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
@@ -35,6 +35,12 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The installable package, dist/newsdesk-*.whl (migrations, default sources and DAGs inside;
+# docs/deploy.md). build/lib is cleared first: setuptools would pack a stale file left there.
+wheel: $(STAMP)
+	rm -rf build/lib dist
+	$(BIN)/python -m build --wheel
 
 # Reinstall when the dependency declarations change.
 $(STAMP): pyproject.toml constraints.txt

@@ -40,7 +40,6 @@ import psycopg
 import trafilatura
 from psycopg import sql
 
-from pipeline import REPO_ROOT
 from pipeline.db import embedded
 from pipeline.db.migrate import migrate
 from pipeline.extraction.extract import NotAnArticle, extract_article
@@ -101,8 +100,8 @@ def run_measured(command: list[str], env: dict[str, str], server: Server,
     # stderr goes to a file, not a pipe: nothing reads a pipe until the command ends, and a long
     # crawl's progress lines filled one (64 KiB) and blocked the crawl for good at 100k pages.
     with tempfile.TemporaryFile("w+") as log:
-        process = psutil.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                               stderr=log, text=True)
+        process = psutil.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                               text=True)
         peak = 0.0
         cpu: dict[int, float] = {}  # last CPU reading of every process seen in the tree
         while process.poll() is None:
@@ -184,7 +183,7 @@ def demo_site(articles: int, workdir: Path):
     sources.unlink(missing_ok=True)
     server = subprocess.Popen(
         [*NEWSDESK, "demo-site", "serve", "--articles", str(articles), "--sources-out",
-         str(sources)], cwd=REPO_ROOT, stdout=subprocess.DEVNULL)  # its errors: our stderr
+         str(sources)], stdout=subprocess.DEVNULL)  # its errors: our stderr
     try:
         deadline = time.monotonic() + 60
         while not sources.exists() and time.monotonic() < deadline:

@@ -92,7 +92,7 @@ ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/
         "sources_file": Param(
             None, type=["null", "string"], minLength=1, title="Sources file",
             description="A sources YAML file or folder (default: Variable newsdesk_sources, "
-            "then NEWSDESK_SOURCES, then the repository's sources.yaml).",
+            "then NEWSDESK_SOURCES, then the sources.yaml shipped in the package).",
         ),
     },
     on_failure_callback=NewsdeskAlertNotifier(),

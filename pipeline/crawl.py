@@ -14,7 +14,6 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline import REPO_ROOT
 from pipeline.errors import NewsdeskError
 
 # The crawler's documented exit status for a user error (it has already printed the line).
@@ -41,8 +40,7 @@ class Crawl:
     reports. The pages it stores are in `raw_pages` as soon as each batch commits."""
 
     def __init__(self, command: list[str]) -> None:
-        self._process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                                         text=True)
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         # Read stdout as it comes, so a chatty crawler can never block on a full pipe.
         self._stdout: list[str] = []
         self._reader = threading.Thread(

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import REPO_ROOT
+from pipeline.airflow.local import dags_folder
 
 VENV_BIN = Path(sys.executable).parent
 
 
 def airflow_env(home: Path) -> dict[str, str]:
-    """Environment for an Airflow that lives in `home` (SQLite metadata), loading our dags/."""
+    """Environment for an Airflow living in `home` (SQLite metadata), loading the packaged DAGs."""
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder()),
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         # Fast retries, so a failing source's retry is exercised without waiting minutes.

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline import REPO_ROOT
+from tests.repo import REPO_ROOT
 
 
 def newsdesk(*args: str, env: dict | None = None, input: str | None = None, timeout: int = 300):

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from pipeline import REPO_ROOT
+from tests.repo import REPO_ROOT
 
 AIRFLOW_SERVICES = {
     "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
@@ -47,8 +47,14 @@ def test_airflow_services_share_settings_image_and_volumes(compose):
             "http://airflow-apiserver:8080/execution/"
         ), name
         volumes = service["volumes"]
-        assert "./dags:/opt/airflow/dags" in volumes, name
         assert "airflow-logs:/opt/airflow/logs" in volumes, name
+        # The DAGs come with the image's package: a mount over them would hide a stale image.
+        assert not any(v.endswith(":/opt/airflow/dags") for v in volumes), name
+        assert (
+            "${NEWSDESK_SOURCES_FILE:-./pipeline/sources/sources.yaml}:/opt/newsdesk/sources.yaml:ro"
+            in volumes
+        ), name
+        assert env["NEWSDESK_SOURCES"] == "/opt/newsdesk/sources.yaml", name
     assert set(compose["volumes"]) == {"postgres-data", "airflow-logs"}
 
 
@@ -104,4 +110,17 @@ def test_dockerfile_builds_on_the_official_image_with_our_pins():
     assert f"ARG AIRFLOW_VERSION={pinned.group(1)}" in text
     assert "FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}" in text
     assert "constraints.txt" in text and "pip check" in text
-    assert "COPY --chown=airflow:root dags /opt/airflow/dags" in text
+
+
+def test_dockerfile_installs_the_built_wheel_not_the_checkout():
+    text = (REPO_ROOT / "Dockerfile").read_text()
+    build, image = text.split("FROM apache/airflow:", 1)
+    assert "AS build" in build and "python -m build --wheel --outdir /dist" in build
+    # Every folder the wheel is built from (pyproject.toml's package-dir included) is copied.
+    for folder in ("crawlers", "pipeline", "sql", "dags"):
+        assert f"COPY {folder} ./{folder}" in build, folder
+    assert "COPY --chown=airflow:root --from=build /dist /tmp/dist" in image
+    assert '"${wheel}[airflow]"' in image and "newsdesk-constraints.txt" in image
+    assert "-e ." not in image and "PYTHONPATH" not in image
+    assert "from pipeline.airflow.local import dags_folder" in image
+    assert "/opt/airflow/dags" in image

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import REPO_ROOT
-from pipeline.sources.config import SourcesError, get_sources, load_sources
+from pipeline.sources.config import SourcesError, default_sources_path, get_sources, load_sources
 
 GOOD = """\
 sources:
@@ -34,8 +33,9 @@ def test_valid_file_loads_with_defaults(tmp_path):
     assert source.domains == ["example.com"]
 
 
-def test_repository_default_sources_are_valid():
-    sources = load_sources(REPO_ROOT / "sources.yaml")
+def test_packaged_default_sources_are_valid(monkeypatch):
+    monkeypatch.delenv("NEWSDESK_SOURCES", raising=False)
+    sources = load_sources(default_sources_path())
     assert len(sources) >= 12
     assert all(s.feeds or s.sitemaps for s in sources)
 

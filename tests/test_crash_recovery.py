@@ -22,8 +22,8 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from crawlers import queue_dirs
-from pipeline import REPO_ROOT
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
+from tests.repo import REPO_ROOT
 from tests.test_crawl import PUBLISHERS, listed, write_sources
 
 DEADLINE = 60  # seconds any one child process may take

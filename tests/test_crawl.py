@@ -25,8 +25,8 @@ from scrapy.utils.test import get_crawler
 from crawlers.middlewares import PrivateAddressGuardMiddleware, non_public_addresses
 from crawlers.runs import run_outcome
 from crawlers.spiders.news import NewsSpider
-from pipeline import REPO_ROOT
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
+from tests.repo import REPO_ROOT
 
 PUBLISHERS = ("dailyplanet", "metroherald", "lecourrier")
 

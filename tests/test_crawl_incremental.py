@@ -21,8 +21,8 @@ import psycopg
 import pytest
 import yaml
 
-from pipeline import REPO_ROOT
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
+from tests.repo import REPO_ROOT
 from tests.test_crawl import crawl, stored
 
 pytestmark = pytest.mark.slow

@@ -21,10 +21,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from pipeline import REPO_ROOT
 from pipeline.db import embedded
 from pipeline.db.migrate import migrate
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
+from tests.repo import REPO_ROOT
 from tests.test_crash_recovery import expected_pages
 from tests.test_crawl import write_sources
 

@@ -19,9 +19,9 @@ import psycopg
 import pytest
 import yaml
 
-from pipeline import REPO_ROOT
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
 from pipeline.demo_site.faults import Fault
+from tests.repo import REPO_ROOT
 from tests.test_crawl import reports
 
 pytestmark = pytest.mark.slow  # crawls the demo site

@@ -14,12 +14,12 @@ import psycopg
 import pytest
 import yaml
 
-from pipeline import REPO_ROOT
 from pipeline.db import redact
 from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.demo_site.faults import Fault
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import load_sources
+from tests.repo import REPO_ROOT
 from tests.test_faults_http import PUB, crawl, rss
 
 SQL_TITLE = 'Robert\'); DROP TABLE articles;-- and "quotes" \\ backslash'

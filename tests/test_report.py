@@ -11,11 +11,11 @@ from html.parser import HTMLParser
 import psycopg
 import pytest
 
-from pipeline import REPO_ROOT
 from pipeline.demo_site import DemoSite
 from pipeline.outputs.report import DAYS
 from tests.browser import open_page
 from tests.cli import newsdesk
+from tests.repo import REPO_ROOT
 from tests.test_views import demo_database, truth_by_key
 
 # The screenshot the browser test leaves for people to look at (build/ is git-ignored).

@@ -10,9 +10,9 @@ import os
 
 import psycopg
 
-from pipeline import REPO_ROOT
 from pipeline.outputs.schema_doc import generate
 from tests.cli import newsdesk
+from tests.repo import REPO_ROOT
 
 SCHEMA_DOC = REPO_ROOT / "docs" / "schema.md"
 

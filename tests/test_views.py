@@ -15,10 +15,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pipeline import REPO_ROOT
 from pipeline.demo_site import DemoSite, serve_demo_site
 from tests.cli import newsdesk
 from tests.conftest import _with_dbname
+from tests.repo import REPO_ROOT
 
 
 @contextlib.contextmanager

@@ -13,7 +13,6 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 
-from pipeline import REPO_ROOT
 from pipeline.db import redact
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.errors import NewsdeskError
@@ -43,7 +42,7 @@ def run_newsdesk(args: Sequence[str], database_url: str | None) -> None:
     command = [sys.executable, "-m", "pipeline.cli", *args]
     with database_env(database_url):
         completed = subprocess.run(
-            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "COLUMNS": "120"},
         )
     output = redact(completed.stdout.strip())

@@ -2,7 +2,8 @@
 
 Used by `newsdesk airflow` (operators trying the DAGs locally) and by the real-scheduler test.
 The metadata database is a database of its own (`airflow`) on the same PostgreSQL as the news
-(the embedded one by default), the executor is the LocalExecutor, and our `dags/` are loaded.
+(the embedded one by default), the executor is the LocalExecutor, and the DAGs newsdesk ships in
+the package are loaded.
 Every process starts in its own process group, so `stop` ends it and every task it started.
 """
 
@@ -18,12 +19,12 @@ import time
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pipeline import REPO_ROOT
 from pipeline.errors import NewsdeskError
 
 COMPONENTS = ("scheduler", "dag-processor", "api-server", "triggerer")
@@ -34,6 +35,12 @@ def airflow_bin() -> str:
     """The `airflow` next to this Python (the venv's), else the one on PATH."""
     candidate = Path(sys.executable).parent / "airflow"
     return str(candidate) if candidate.exists() else "airflow"
+
+
+def dags_folder() -> Path:
+    """The DAG files, shipped as the data-only package pipeline.airflow.dags (dags/ in the
+    repository, mapped by pyproject.toml): the same folder on every host that installs newsdesk."""
+    return Path(str(resources.files("pipeline.airflow.dags")))
 
 
 def metadata_url(news_dsn: str, database: str = "airflow") -> str:
@@ -75,7 +82,7 @@ def stack_env(
     """The environment every component (and `airflow` CLI call) of the stack shares."""
     env = {
         "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder()),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
@@ -98,8 +105,6 @@ def stack_env(
         "NEWSDESK_DATABASE_URL": news_dsn,
         # Airflow starts `airflow` by name for some of its children.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
-                                      if p),
     }
     if sources:
         env["NEWSDESK_SOURCES"] = str(sources)
@@ -135,7 +140,7 @@ def cli(*args: str, env: Mapping[str, str], timeout: float = 180) -> subprocess.
     """Run `airflow ARGS` with the stack's environment; output captured."""
     return subprocess.run(
         [airflow_bin(), *args], env={**os.environ, **env}, capture_output=True, text=True,
-        timeout=timeout, cwd=REPO_ROOT,
+        timeout=timeout,
     )
 
 
@@ -195,7 +200,7 @@ def start(
             with path.open("ab") as log:
                 stack.processes[name] = subprocess.Popen(
                     [airflow_bin(), name], env={**os.environ, **env}, stdout=log,
-                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT,
+                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True,
                 )
             stack.logs[name] = path

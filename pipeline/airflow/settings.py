@@ -80,7 +80,7 @@ _LIBPQ_EXTRAS = {
 
 def sources_path(param: str | None = None) -> str | None:
     """The sources file: the run's `sources_file` param, the `newsdesk_sources` Variable,
-    NEWSDESK_SOURCES, else None (the repository's sources.yaml)."""
+    NEWSDESK_SOURCES, else None (the sources.yaml shipped in the package)."""
     if param:
         return param
     from airflow.sdk import Variable

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("airflow") is None:
-        raise NewsdeskError("Airflow is not installed: pip install -e '.[airflow]'")
+        raise NewsdeskError("Airflow is not installed: pip install 'newsdesk[airflow]'")
     from pipeline.airflow import local
     from pipeline.db import connect_migrated, database_url, redact
     from pipeline.db.embedded import home

@@ -13,7 +13,7 @@ def add_sources_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sources",
         metavar="PATH",
-        help="sources YAML file or folder of them (default: $NEWSDESK_SOURCES or ./sources.yaml)",
+        help="sources YAML file or folder (default: $NEWSDESK_SOURCES, else the packaged one)",
     )
 
 

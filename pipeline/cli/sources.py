@@ -14,7 +14,6 @@ import sys
 import psycopg
 from rich.table import Table
 
-from pipeline import REPO_ROOT
 from pipeline.cli.console import stderr, stdout
 from pipeline.cli.options import add_sources_option
 from pipeline.errors import NewsdeskError
@@ -116,7 +115,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _probe(*argv: str) -> int:
-    completed = subprocess.run([sys.executable, "-m", "crawlers.probe", *argv], cwd=REPO_ROOT)
+    completed = subprocess.run([sys.executable, "-m", "crawlers.probe", *argv])
     if completed.returncode == 2:
         raise NewsdeskError("see the message above")
     return completed.returncode

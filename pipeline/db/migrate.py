@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import psycopg
 
-from pipeline import REPO_ROOT
 from pipeline.errors import NewsdeskError
 
-MIGRATIONS_DIR = REPO_ROOT / "sql" / "migrations"
+#: The .sql files ship as the data-only package pipeline.db.migrations (sql/migrations in the
+#: repository, mapped by pyproject.toml). A folder on disk: pip never installs a package zipped.
+MIGRATIONS_DIR = Path(str(resources.files("pipeline.db.migrations")))
 _FILENAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # Any fixed number: it only has to be the same in every process that migrates.
 _LOCK_KEY = 0x6E657773  # "news"

@@ -7,6 +7,7 @@ groups of one chunk), so exporting a million articles needs no more memory than 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -64,6 +65,9 @@ def export_articles(
     """Write the selected articles to `out` in `fmt`; returns how many rows were written."""
     if fmt not in FORMATS:
         raise NewsdeskError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        # pyarrow is an extra: a large wheel that only this format needs.
+        raise NewsdeskError("Parquet export needs pyarrow: pip install 'newsdesk[parquet]'")
     rows = iter_rows(conn, since=since, source=source)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":

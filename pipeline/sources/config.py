@@ -10,6 +10,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -18,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline import REPO_ROOT
 from pipeline.errors import NewsdeskError
 from pipeline.sources.overrides import ExtractionOverrides
 
@@ -200,8 +200,9 @@ class _SourcesFile(_Strict):
 
 
 def default_sources_path() -> Path:
-    """`NEWSDESK_SOURCES` if set, else the repository's sources.yaml."""
-    return Path(os.environ.get(SOURCES_ENV) or REPO_ROOT / "sources.yaml")
+    """`NEWSDESK_SOURCES` if set, else the sources.yaml shipped beside this module."""
+    packaged = resources.files("pipeline.sources") / "sources.yaml"
+    return Path(os.environ.get(SOURCES_ENV) or str(packaged))
 
 
 def _yaml_files(path: Path) -> list[Path]:
