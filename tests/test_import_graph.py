@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import REPO_ROOT
+from tests.repo import REPO_ROOT
 
 PACKAGES = ("pipeline", "crawlers", "dags")
 MAX_LINES = 450
