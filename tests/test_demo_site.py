@@ -447,3 +447,16 @@ def test_cli_serves_and_writes_sources(tmp_path) -> None:
     stop.set()
     thread.join(5)
     assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("command", [["demo"], ["demo-site", "serve"]])
+@pytest.mark.parametrize("value", ["29", "x"])
+def test_too_few_demo_articles_is_a_one_line_usage_error(command, value, capsys) -> None:
+    from pipeline.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--articles", value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "--articles" in err and "Traceback" not in err
+    assert ("at least 30" if value == "29" else "not a whole number") in err

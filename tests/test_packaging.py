@@ -106,7 +106,7 @@ def test_installed_wheel_runs_the_demo_and_ships_the_dags(venv, tmp_path):
                 timeout=60)
     assert where.stdout.startswith(str(venv)), where.stdout
     try:
-        demo = run([newsdesk, "demo", "--articles", "60"], cwd=cwd, env=env, timeout=600)
+        demo = run([newsdesk, "demo", "--articles", "30"], cwd=cwd, env=env, timeout=600)
         assert "dedupe:" in demo.stdout and "new stories" in demo.stdout, demo.stdout[-2000:]
         status = run([newsdesk, "db", "status"], cwd=cwd, env=env, timeout=120)
         migrations = len(list((REPO_ROOT / "sql" / "migrations").glob("*.sql")))

@@ -6,6 +6,7 @@ import argparse
 import os
 from datetime import UTC, datetime, time
 
+from pipeline.cli.demo_site import article_count
 from pipeline.cli.jobs import run_pipeline
 from pipeline.db import database_url, embedded, redact
 from pipeline.db.connection import DATABASE_URL_ENV
@@ -30,7 +31,9 @@ SELECT story_id, original_source, original_title, original_reason, article_count
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the whole pipeline on the built-in demo site")
     parser.add_argument("--seed", type=int, default=7, help="demo site seed (default 7)")
-    parser.add_argument("--articles", type=int, default=300, help="demo articles (default 300)")
+    parser.add_argument(
+        "--articles", type=article_count, default=300, help="demo articles (default 300)"
+    )
     parser.add_argument(
         "--port", type=int, default=8701,
         help="first publisher's port (default 8701); fixed so a second demo finds the same URLs",

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--seed", type=int, default=7, help="generator seed (default: 7)")
     serve.add_argument(
-        "--articles", type=int, default=300, metavar="N",
+        "--articles", type=article_count, default=300, metavar="N",
         help="articles over all publishers (default: 300)",
     )
     serve.add_argument(
@@ -40,9 +40,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=_serve)
 
 
+def article_count(value: str) -> int:
+    """argparse type of --articles (here and in `newsdesk demo`): a one-line usage error below
+    the smallest site that still shows every trap, instead of the generator's traceback."""
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if count < MIN_ARTICLES:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_ARTICLES} (got {count})")
+    return count
+
+
 def _site(args: argparse.Namespace) -> DemoSite:
-    if args.articles < MIN_ARTICLES:
-        raise NewsdeskError(f"--articles must be at least {MIN_ARTICLES} (got {args.articles})")
     try:
         anchor = datetime.fromisoformat(args.anchor)
     except ValueError:

@@ -26,7 +26,7 @@ PAGE_SIZE = 20  # articles per listing page
 FEED_SIZE = 50  # items per feed
 SITEMAP_SIZE = 1000  # URLs per child sitemap
 NEWS_SITEMAP_DAYS = 2
-MIN_ARTICLES = 60
+MIN_ARTICLES = 30  # ten a publisher: each still has its paywalled, redirected and updated pages
 
 
 @dataclass(frozen=True, slots=True)
