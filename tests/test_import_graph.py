@@ -232,6 +232,40 @@ def test_dags_import_only_pipeline_airflow(imports: list[Import]) -> None:
     assert not wrong, "\n".join(f"{i.source} line {i.line} imports {i.target}" for i in wrong)
 
 
+# pipeline's layers, bottom first (docs/architecture.md): a module imports only from its own
+# layer or those below it. Packages on one line are peers that do not import each other.
+LAYERS = (
+    ("pipeline", "pipeline.errors", "pipeline.article"),
+    ("pipeline.text",),
+    ("pipeline.db",),
+    ("pipeline.sources",),
+    ("pipeline.extraction",),
+    ("pipeline.dedupe",),
+    ("pipeline.processing",),
+    ("pipeline.outputs",),
+    ("pipeline.crawl", "pipeline.demo_site"),
+    ("pipeline.airflow",),
+    ("pipeline.cli",),
+)
+
+
+def layer_of(module: str) -> int | None:
+    """The index in LAYERS of the deepest package holding `module`."""
+    found = [(len(name), index) for index, names in enumerate(LAYERS) for name in names
+             if module == name or (module.startswith(name + ".") and name != "pipeline")]
+    return max(found)[1] if found else None
+
+
+def test_pipeline_imports_only_go_down_the_layers(modules: dict[str, Path],
+                                                   imports: list[Import]) -> None:
+    unplaced = [m for m in modules if m.startswith("pipeline") and layer_of(m) is None]
+    assert not unplaced, f"modules in no layer (add them to LAYERS): {unplaced}"
+    wrong = [i for i in imports if i.source.startswith("pipeline")
+             and i.target.startswith("pipeline") and layer_of(i.target) > layer_of(i.source)]
+    assert not wrong, "\n".join(f"{i.source} line {i.line} imports {i.target}, a higher layer"
+                                for i in wrong)
+
+
 def test_no_module_is_over_450_lines(modules: dict[str, Path]) -> None:
     demo_site = REPO_ROOT / "pipeline" / "demo_site"
     over = {
