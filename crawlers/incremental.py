@@ -19,7 +19,7 @@ from pipeline.text.urls import canonical_url
 
 def normalise_url(url: str) -> str:
     """The URL the seen-check and raw_pages use: scheme and host lowercased, default port,
-    fragment and tracking parameters dropped, query sorted (courlan, via pipeline.normalise).
+    fragment and tracking parameters dropped, query sorted (courlan, via pipeline.text.urls).
 
     A URL the standard library cannot even split (`http://[::1`, an unclosed IPv6 host) is
     returned as given: it is then dropped as off the source's domains, never a crash.

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import NewsdeskError
+from pipeline.subprocesses import python_module
 
 # The crawler's documented exit status for a user error (it has already printed the line).
 _USAGE_ERROR = 2
@@ -88,7 +88,7 @@ def start_crawl(
 
     `sync=False` is for a caller that has just synced the sources table with the file itself.
     """
-    command = [sys.executable, "-m", "crawlers"]
+    command = python_module("crawlers")
     for name in source_names:
         command += ["--source", name]
     if sources_path:

@@ -55,6 +55,7 @@ def test_sync_upserts_and_deactivates_sources_gone_from_the_file(db_url, tmp_pat
     assert rows == [("alpha", True), ("beta", False)]
 
 
+@pytest.mark.slow  # starts the crawler subprocess
 def test_the_dag_crawl_does_not_resync_the_other_sources(db_url, tmp_path):
     """The run's sync task syncs every source once; a mapped crawl leaves the others' rows."""
     with failing_site() as base:  # a crawl that fails fast: only what it writes matters here

@@ -1,6 +1,6 @@
 """Author reconciliation on small handmade pages: graph references, the site as its own author,
 login handles, glued bylines, microdata scopes, surname-first Dublin Core, Yoast's Twitter label,
-"By" lines, author archive links, and the cleaning rules of `normalise.clean_authors`."""
+"By" lines, author archive links, and the cleaning rules of `text.bylines.clean_authors`."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
-from pipeline.sources.health import COMPLETENESS_FIELDS, Day, check_all, check_source
+from pipeline.sources.alerts import COMPLETENESS_FIELDS, Day, check_all, check_source
 
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
 

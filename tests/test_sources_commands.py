@@ -16,11 +16,11 @@ import psycopg
 import pytest
 import yaml
 
-from crawlers.probe.check import CheckLog, Report
+from crawlers.probe.check import CHECK_SECONDS, CheckLog, Report
 from crawlers.spiders.documents import DocumentRead
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
 from pipeline.sources.config import Source, load_sources
-from pipeline.sources.status import Health, verdict
+from pipeline.sources.health import Health, verdict
 from pipeline.sources.sync import sync_sources
 from tests.cli import newsdesk
 
@@ -90,6 +90,7 @@ def test_check_honours_robots_and_warns_when_everything_is_refused(
     assert {h.path for h in site.requests("lecourrier")} == {"/robots.txt"}
 
 
+@pytest.mark.slow  # runs Scrapy's engine (the dry-run spider)
 def test_check_of_a_private_source_without_the_opt_in_is_refused(
     site: RunningSite, db_url: str, tmp_path: Path
 ) -> None:
@@ -130,6 +131,7 @@ def gzip_site() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.slow  # runs Scrapy's engine (the dry-run spider)
 def test_check_reports_a_broken_gzip_and_a_gzip_bomb_without_a_traceback(
     gzip_site: str, tmp_path: Path
 ) -> None:
@@ -175,6 +177,16 @@ def test_check_report_sums_up_an_index_past_its_first_children() -> None:
     assert "articles: 7 candidates" in text  # a/0 is in the feed and in map-0
 
 
+@pytest.mark.parametrize("reason", ["finished", "closespider_timeout"])
+def test_check_report_says_when_the_time_budget_cut_it_short(reason: str) -> None:
+    source = Source(name="s", homepage="https://news.example/")
+    out = io.StringIO()
+    Report(source, CheckLog(stats={"finish_reason": reason}), out).write(articles=1)
+    cut = f"stopped after {CHECK_SECONDS} s" in out.getvalue()
+    assert cut == (reason == "closespider_timeout")
+
+
+@pytest.mark.slow  # runs Scrapy's engine (the dry-run spider)
 def test_discover_prints_a_valid_entry_and_writes_nothing(
     site: RunningSite, db_url: str, tmp_path: Path
 ) -> None:
@@ -193,6 +205,7 @@ def test_discover_prints_a_valid_entry_and_writes_nothing(
     assert refused.returncode == 1 and "non-public address" in refused.stderr
 
 
+@pytest.mark.slow  # runs Scrapy's engine (the dry-run spider)
 def test_discover_of_an_unreachable_site_says_so_in_one_line(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nothing listens on once closed
         probe.bind(("127.0.0.1", 0))
@@ -202,6 +215,18 @@ def test_discover_of_an_unreachable_site_says_so_in_one_line(tmp_path: Path) -> 
     assert result.returncode == 1
     assert f"cannot fetch {url}: DownloadConnectionRefusedError" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("delay", "why"), [("121", "less than or equal to 120"),
+                                            ("-1", "greater than or equal to 0"),
+                                            ("x", "valid number")])
+def test_discover_delay_out_of_bounds_is_a_usage_line(delay: str, why: str, capsys) -> None:
+    from pipeline.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["sources", "discover", "http://example.org/", "--delay", delay])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and why in err and "Traceback" not in err
 
 
 def test_sync_upserts_and_deactivates_removed_sources(db_url: str, tmp_path: Path) -> None:

@@ -25,6 +25,9 @@ from pipeline.sources.config import Source
 
 #: Child sitemaps of an index shown one by one; the rest are summed up on one line.
 _SHOWN_CHILDREN = 5
+#: The check's time budget: it reads every document the crawl would (every child sitemap, every
+#: listing page), which on a big site with a politeness delay takes far longer than a look needs.
+CHECK_SECONDS = 120
 
 
 @dataclass
@@ -66,6 +69,7 @@ class CheckLog:
 def check(source: Source, *, articles: int, out: TextIO = sys.stdout) -> int:
     """Dry-run the source's crawl and print the report; 0 when an article was extracted."""
     settings = dry_run_settings(CheckLog)
+    settings.set("CLOSESPIDER_TIMEOUT", CHECK_SECONDS, priority="cmdline")
     crawler = run(NewsSpider, settings, source=source, run_key="dry-run", limit=articles,
                   dry_run=True)  # fmt: skip
     log = crawler.get_extension(CheckLog)
@@ -95,6 +99,9 @@ class Report:
         self.section("sitemaps", source.sitemaps, "sitemap")
         self.section("listings", [listing.url for listing in source.listings], "listing")
         good = self.articles(articles)
+        if self.log.stats.get("finish_reason") == "closespider_timeout":
+            self.warnings.append(f"stopped after {CHECK_SECONDS} s: the figures above are what "
+                                 "was read by then")
         self.say("warnings:" if self.warnings else "warnings: none")
         for line in self.warnings:
             self.say(f"  - {line}")

@@ -146,7 +146,7 @@ def discover(url: str, *, allow_private: bool, delay: float, out: TextIO = sys.s
         entry["language"] = lang.group(1).decode().lower()
     if allow_private:
         entry["allow_private_addresses"] = True
-    print("# review before adding to sources.yaml; `newsdesk sources check NAME` next", file=out)
+    print("# review, then add to your sources file; `newsdesk sources check NAME` next", file=out)
     print(yaml.safe_dump({"sources": [entry]}, sort_keys=False, allow_unicode=True), end="",
           file=out)  # fmt: skip
     return 0 if feeds or sitemaps else 1

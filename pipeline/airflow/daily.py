@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.airflow.commands import database_env, run_newsdesk
+from pipeline.airflow.child_process import database_env, run_newsdesk
 from pipeline.db import connect, connect_migrated, redact
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import default_sources_path, get_sources, load_sources

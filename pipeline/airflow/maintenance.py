@@ -12,7 +12,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from pipeline.airflow.commands import run_newsdesk
+from pipeline.airflow.child_process import run_newsdesk
 from pipeline.db import connect
 from pipeline.errors import NewsdeskError
 

@@ -134,7 +134,7 @@ def report_and_health(day: date, *, database_url: str | None = None) -> dict[str
     """
     from pipeline.db.embedded import home
     from pipeline.outputs.report import build_report
-    from pipeline.sources.health import check_all
+    from pipeline.sources.alerts import check_all
 
     folder = Path(os.environ.get(REPORT_DIR_ENV) or home() / "reports")
     folder.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,8 @@ import argparse
 import os
 from datetime import UTC, datetime, time
 
-from pipeline.cli.demo_site import article_count
 from pipeline.cli.jobs import run_pipeline
+from pipeline.cli.options import article_count
 from pipeline.db import database_url, embedded, redact
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.demo_site import DemoSite, serve_demo_site

@@ -7,8 +7,8 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.cli.options import article_count
 from pipeline.demo_site import DEFAULT_ANCHOR, DemoSite, serve_demo_site
-from pipeline.demo_site.model import MIN_ARTICLES
 from pipeline.errors import NewsdeskError
 
 
@@ -40,16 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=_serve)
 
 
-def article_count(value: str) -> int:
-    """argparse type of --articles (here and in `newsdesk demo`): a one-line usage error below
-    the smallest site that still shows every trap, instead of the generator's traceback."""
-    try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if count < MIN_ARTICLES:
-        raise argparse.ArgumentTypeError(f"must be at least {MIN_ARTICLES} (got {count})")
-    return count
 
 
 def _site(args: argparse.Namespace) -> DemoSite:

@@ -9,8 +9,7 @@ from rich.table import Table
 
 from pipeline.cli.console import print_process_stats, stdout
 from pipeline.cli.jobs import process_stage
-from pipeline.cli.options import add_sources_option
-from pipeline.cli.search import parse_since
+from pipeline.cli.options import add_sources_option, parse_since
 from pipeline.db import connect, connect_migrated
 from pipeline.errors import NewsdeskError
 from pipeline.outputs.exports import FORMATS, export_articles

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
+from datetime import UTC
 
 import psycopg
 from rich.table import Table
 from rich.text import Text
 
 from pipeline.cli.console import stderr, stdout
+from pipeline.cli.options import parse_since
 from pipeline.db import connect, connect_migrated
 from pipeline.errors import NewsdeskError
 from pipeline.outputs.search import count_unindexed, index_pending, search
@@ -34,15 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def parse_since(value: str) -> datetime:
-    """A date (midnight UTC) or an ISO timestamp; anything else is a one-line argparse error."""
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 
 import psycopg
 from rich.table import Table
 
 from pipeline.cli.console import stderr, stdout
-from pipeline.cli.options import add_sources_option
+from pipeline.cli.options import add_sources_option, politeness_delay
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import default_sources_path, load_sources
+from pipeline.subprocesses import python_module
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="allow loopback/private hosts (the local demo site)",
     )
     discover.add_argument(
-        "--delay", type=float, default=1.0, metavar="SECONDS", help="between requests"
+        "--delay", type=politeness_delay, default=1.0, metavar="SECONDS",
+        help="between requests (0-120)",
     )
     discover.set_defaults(handler=_discover)
     learned = actions.add_parser(
@@ -66,8 +67,8 @@ def _list(args: argparse.Namespace) -> int:
     trends: dict[str, list[str]] = {}
     try:
         from pipeline.db import connect
-        from pipeline.sources.health import check_all
-        from pipeline.sources.status import fetch_health
+        from pipeline.sources.alerts import check_all
+        from pipeline.sources.health import fetch_health
 
         with connect() as conn:
             health = fetch_health(conn, [s.name for s in sources])
@@ -76,7 +77,7 @@ def _list(args: argparse.Namespace) -> int:
     except (NewsdeskError, psycopg.Error) as exc:  # no database: the YAML columns only
         line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         stderr.print(f"warning: no run history (database unavailable: {line})")
-    from pipeline.sources.status import verdict
+    from pipeline.sources.health import verdict
 
     table = Table(title=str(args.sources or default_sources_path()))
     columns = ["name", "active", "feeds", "sitemaps", "listings", "language"]
@@ -115,7 +116,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _probe(*argv: str) -> int:
-    completed = subprocess.run([sys.executable, "-m", "crawlers.probe", *argv])
+    completed = subprocess.run(python_module("crawlers.probe", *argv))
     if completed.returncode == 2:
         raise NewsdeskError("see the message above")
     return completed.returncode

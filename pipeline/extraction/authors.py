@@ -6,7 +6,7 @@ Steps, first usable one wins (`reconcile`): the source's override, JSON-LD `auth
 name-only parts when it has them), a "By Jane Doe" line under the headline, an author archive
 link, trafilatura's guess, a "Written by" line or "Author" label anywhere on the page (an author
 box after the story), the feed's author. Every step's strings go through
-`normalise.clean_authors`. A step whose names are all weak (the site's own name, login handles,
+`text.bylines.clean_authors`. A step whose names are all weak (the site's own name, login handles,
 a generic "Staff") falls through to the next; if no later step names anyone, the first weak
 name is kept: the publisher is then the author. The page steps after the byline element are
 guesses from the text and never replace a declared name, even a weak one.
@@ -21,7 +21,8 @@ from lxml import etree
 
 from pipeline.extraction.fallback_metadata import TrafilaturaMetadata
 from pipeline.extraction.metadata import PageMetadata, ld_strings
-from pipeline.text.bylines import DATE_PATTERN, clean_authors, is_handle, surname_first
+from pipeline.text.bylines import clean_authors, is_handle, surname_first
+from pipeline.text.dates import DATE_PATTERN
 from pipeline.text.names import name_key
 
 # Byline-like elements: rel=author, or a class naming an author, byline or signature. Matched
@@ -63,8 +64,8 @@ def candidates(page: PageMetadata, guessed: TrafilaturaMetadata, tree: etree._El
          or ld_strings(ld.get("creator"), "name")),
         ("article:author", lambda: page.all("article:author")),
         ("meta", lambda: page.all("author", "sailthru.author", "parsely-author", "byl")
-         + [surname_first(v) for v in page.all("dc.creator", "dcterms.creator",
-                                                    "citation_author")]),
+         + [surname_first(v)
+            for v in page.all("dc.creator", "dcterms.creator", "citation_author")]),
         ("twitter", lambda: twitter_written_by(page)),
         ("microdata", lambda: page.itemprops.get("author", [])),
         ("byline", lambda: byline_element(tree)),

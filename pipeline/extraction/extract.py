@@ -34,11 +34,11 @@ from pipeline.extraction import app_state, dates, fields, provenance, titles
 from pipeline.extraction import authors as author_steps
 from pipeline.extraction import body as body_rules
 from pipeline.extraction import boilerplate as bp
+from pipeline.extraction import overrides as ov
 from pipeline.extraction import page as page_parsing
 from pipeline.extraction.fallback_metadata import TrafilaturaMetadata
 from pipeline.extraction.language import language as page_language
 from pipeline.extraction.metadata import PageMetadata, harvest, ld_strings
-from pipeline.sources import overrides as ov
 from pipeline.sources.config import Source
 from pipeline.text.cleaning import clean_body, content_hash, word_count
 from pipeline.text.dates import to_utc

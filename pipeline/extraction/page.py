@@ -12,7 +12,8 @@ from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from pipeline.errors import NewsdeskError
-from pipeline.sources import overrides as ov
+from pipeline.extraction import overrides as ov
+from pipeline.sources.overrides import ExtractionOverrides
 
 
 class UnreadablePage(NewsdeskError):
@@ -35,7 +36,7 @@ def parse(html: str | bytes, content_type: str | None) -> tuple[etree._Element, 
     return tree, html
 
 
-def override_hints(tree: etree._Element, rules: ov.ExtractionOverrides) -> dict:
+def override_hints(tree: etree._Element, rules: ExtractionOverrides) -> dict:
     """What the source's selectors find, read before trafilatura (which prunes its copy)."""
     found: dict = {}
     if rules.title:

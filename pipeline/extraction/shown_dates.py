@@ -8,8 +8,8 @@ rewritten and republished, a UTC timestamp that falls on the next day, the modif
 copied into both fields. Story text further down is never read: a date it mentions ("the
 minister promised a decision on November 10") is not the publication date.
 
-Only reads the headline zone; `pipeline.extraction.dates` weighs what it finds against the
-page's declared dates, and `pipeline.text.dates` parses each written date.
+Reads only the headline zone and the byline elements; `pipeline.extraction.dates` weighs what
+it finds against the page's declared dates, and `pipeline.text.dates` parses each written date.
 """
 
 from __future__ import annotations

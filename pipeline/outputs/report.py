@@ -11,7 +11,7 @@ from html import escape
 
 import psycopg
 
-from pipeline.sources.health import COMPLETENESS_FIELDS, check_all
+from pipeline.sources.alerts import COMPLETENESS_FIELDS, check_all
 
 DAYS = 14
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from pipeline.text.dates import DATE_PATTERN, MONTH_NAME, ORDINAL, WEEKDAY_NAME
 from pipeline.text.names import name_key, site_name_keys
 
 _BY_PREFIX = re.compile(
@@ -76,30 +77,20 @@ _PLACEHOLDER_AUTHORS = frozenset({"admin", "administrator", "unknown", "the auth
                                   "follow", "folgen", "abonnieren", "suivre", "view profile"})
 
 
-
 # Where a byline stops being a name: a date or time glued on ("Gary MarcusDec 14, 2025",
-# "Jane Doe 30 August 2023 • 4:45pm"), or an "updated" label ("Last Updated: August 1").
-_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-           r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_WEEKDAYS = r"(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:day)?"
-_ORDINAL = r"(?:st|nd|rd|th)?"
-# A written date, with its weekday and time if any ("Sat, 20 Dec, 2025 - 06:36",
-# "December 2nd, 2025", "03/10/2023"); used in case-insensitive patterns.
-DATE_PATTERN = (
-    rf"(?:{_WEEKDAYS}\.?,?\s+)?(?:{_MONTHS}\.?\s+\d{{1,2}}{_ORDINAL},?\s+\d{{4}}"
-    rf"|\d{{1,2}}{_ORDINAL}\.?\s+{_MONTHS}\.?,?\s+\d{{4}}|\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}})"
-    r"(?:,?\s+(?:at\s+)?\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?)?")
+# "Jane Doe 30 August 2023 • 4:45pm"), or an "updated" label ("Last Updated: August 1"); the
+# date patterns are pipeline.text.dates'.
 # A date in front of the name ("Dec 17, 2025 Julian K. Arni", "Updated March 13, 2024").
 _DATE_HEAD = re.compile(
     rf"^\W*(?:(?:last\s+)?(?:updated|published|posted|modified)(?:\s+on)?\s*:?\s*)?"
     rf"{DATE_PATTERN}[\s|•·⋅,\-\u2013\u2014]*", re.IGNORECASE)
 _DATE_TAIL = re.compile(
-    rf"(?:(?<=[a-z])(?=[A-Z])|\b){_MONTHS}\.?\s+\d{{1,2}}{_ORDINAL}\b.*$"
-    rf"|\b\d{{1,2}}\.?\s+{_MONTHS}\b.*$|\b\d{{1,2}}:\d{{2}}\b.*$|\b\d{{4}}-\d{{2}}-\d{{2}}.*$"
+    rf"(?:(?<=[a-z])(?=[A-Z])|\b){MONTH_NAME}\.?\s+\d{{1,2}}{ORDINAL}\b.*$"
+    rf"|\b\d{{1,2}}\.?\s+{MONTH_NAME}\b.*$|\b\d{{1,2}}:\d{{2}}\b.*$|\b\d{{4}}-\d{{2}}-\d{{2}}.*$"
     r"|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b.*$"
     r"|\s*(?:last\s*updated?|updated\s*(?:on|:)|published\s*(?:on|:)|posted\s+on)\b.*$"
     # "on Friday December 19", a reading time ("4 mins read"), "on behalf of ...", a label
-    rf"|\s+on\s+(?:\d|{_WEEKDAYS}\b|{_MONTHS}\b).*$"
+    rf"|\s+on\s+(?:\d|{WEEKDAY_NAME}\b|{MONTH_NAME}\b).*$"
     r"|\s*,\s*in\s.*$"  # "TPN, in News, Portugal": the sections the story is filed in
     r"|\s*\b\d+\s*(?:min(?:ute)?s?|hrs?|hours?|comments?)\b.*$|\s+on\s+behalf\s+of\b.*$"
     r"|\s+(?:stand|aktualisiert|veröffentlicht|updated|published|posted|sponsored)\s*:?\s*$"
@@ -111,7 +102,7 @@ _DATE_TAIL = re.compile(
 )
 # A piece that is only a month or weekday: what is left of a date ("Sat", "Dec.").
 _LONE_DATE_WORD = re.compile(
-    rf"^(?:{_WEEKDAYS}|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|jul(?:y)?|aug(?:ust)?|"
+    rf"^(?:{WEEKDAY_NAME}|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|jul(?:y)?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?$", re.IGNORECASE)
 # Credits for other work after the byline: "By A Updated by B", "By A | Edited by B".
 _OTHER_CREDIT = re.compile(

@@ -177,6 +177,18 @@ UPDATED_MARK = re.compile(
     re.IGNORECASE)
 HAS_DIGIT_YEAR = re.compile(r"\b(?:19[9]\d|20\d\d)\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
 
+# Written English dates as regex fragments (used in case-insensitive patterns): month and
+# weekday names, ordinal suffixes, and a whole written date with its weekday and time if any.
+MONTH_NAME = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+              r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+WEEKDAY_NAME = r"(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:day)?"
+ORDINAL = r"(?:st|nd|rd|th)?"
+# ("Sat, 20 Dec, 2025 - 06:36", "December 2nd, 2025", "03/10/2023").
+DATE_PATTERN = (
+    rf"(?:{WEEKDAY_NAME}\.?,?\s+)?(?:{MONTH_NAME}\.?\s+\d{{1,2}}{ORDINAL},?\s+\d{{4}}"
+    rf"|\d{{1,2}}{ORDINAL}\.?\s+{MONTH_NAME}\.?,?\s+\d{{4}}|\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}})"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?)?")
+
 # One written date, with its time of day if one follows: "Nov 25, 2025 5:00 am", "12.12.2025",
 # "3/4/2025", "2025-12-19", "16 December 2025", "November 4th, 2025", "2024年12月3日".
 _TIME = r"(?:,?\s*(?:at|um|à|a las|alle|-|\|)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)?"

@@ -10,12 +10,12 @@ import contextlib
 import logging
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 
 from pipeline.db import redact
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.errors import NewsdeskError
+from pipeline.subprocesses import python_module
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def database_env(url: str | None) -> Iterator[None]:
 
 def run_newsdesk(args: Sequence[str], database_url: str | None) -> None:
     """Run `newsdesk ARGS` in a child process against `database_url`; its output is logged."""
-    command = [sys.executable, "-m", "pipeline.cli", *args]
+    command = python_module("pipeline.cli", *args)
     with database_env(database_url):
         completed = subprocess.run(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
