@@ -1,20 +1,25 @@
 """`newsdesk reprocess`: stored raw pages re-extracted after an extractor change, no fetching,
-only changed articles written, per-field change counts reported."""
+only changed articles written, per-field change counts reported; a page a crawl stores again
+meanwhile is left to the process stage; dedupe keys and stories follow the rewritten bodies."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import random
 import re
 
 import psycopg
 import pytest
 import yaml
 
+from pipeline.dedupe.backlog import dedupe_pending, reset
 from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.processing.reprocess import reprocess
-from pipeline.sources.config import load_sources
+from pipeline.processing.stage import process_pending
+from pipeline.sources.config import Source, load_sources
 from tests.cli import newsdesk, run_demo
-
-pytestmark = pytest.mark.slow  # every test reprocesses a crawl of the demo site
+from tests.dedupe_helpers import add_sources, partition
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +50,7 @@ def titles(conn, source):
     return dict(conn.execute("SELECT id, title FROM articles WHERE source = %s", (source,)))
 
 
+@pytest.mark.slow  # reprocesses a crawl of the demo site
 def test_extractor_change_applied_to_stored_pages_without_requests(db_url, demo_site, crawled,
                                                                    tmp_path):
     with psycopg.connect(db_url) as conn:
@@ -73,6 +79,7 @@ def test_extractor_change_applied_to_stored_pages_without_requests(db_url, demo_
     assert "no field changed" in again.stdout
 
 
+@pytest.mark.slow  # reprocesses a crawl of the demo site
 def test_reprocess_in_process_counts_and_since(db_url, crawled):
     sources = load_sources(crawled)
     with psycopg.connect(db_url) as conn:
@@ -86,9 +93,118 @@ def test_reprocess_in_process_counts_and_since(db_url, crawled):
         assert later.pages == 0
 
 
+@pytest.mark.slow  # reprocesses a crawl of the demo site
 def test_bad_since_and_unknown_source_are_one_line(db_url, crawled):
     bad = newsdesk("reprocess", "--sources", str(crawled), "--since", "yesterday-ish")
     assert bad.returncode == 2 and "not a date" in bad.stderr
     unknown = newsdesk("reprocess", "--sources", str(crawled), "--source", "nosuch")
     assert unknown.returncode == 1
     assert unknown.stderr.strip().startswith("newsdesk reprocess: error: unknown source 'nosuch'")
+
+
+# Hand-made pages with two texts: an `extraction: body:` override picks which is the body, so
+# changing it is an extractor change that rewrites bodies (no crawl needed).
+WORDS = ("river", "council", "budget", "school", "harbour", "train", "market", "festival",
+         "storm", "library", "election", "bridge", "museum", "farmers", "hospital")
+
+
+def source(body: str) -> Source:
+    return Source(name="dailyplanet", homepage="https://dailyplanet.example/",
+                  extraction={"body": body})
+
+
+def text(seed: int) -> str:
+    rng = random.Random(seed)
+    return "".join(f"<p>{' '.join(rng.choice(WORDS) for _ in range(40)).capitalize()}.</p>"
+                   for _ in range(6))
+
+
+def page_html(a: int, b: int) -> bytes:
+    return (f'<html lang="en"><head><title>Harbour news</title></head><body><article>'
+            f'<h1>Harbour news</h1><div class="a">{text(a)}</div><div class="b">{text(b)}</div>'
+            f"</article></body></html>").encode()
+
+
+def store_page(conn: psycopg.Connection, url: str, html: bytes) -> None:
+    """Store a page as a crawl does: new content makes it pending again."""
+    conn.execute(
+        """INSERT INTO raw_pages AS r (source, url, final_url, status, html_gz, content_sha256,
+                                       discovered_via, fetched_at)
+           VALUES ('dailyplanet', %(url)s, %(url)s, 200, %(html_gz)s, %(sha)s, 'import', now())
+           ON CONFLICT (url) DO UPDATE SET
+               html_gz = EXCLUDED.html_gz, content_sha256 = EXCLUDED.content_sha256,
+               fetched_at = EXCLUDED.fetched_at,
+               processed_at = NULL, process_error = NULL, extractor_version = NULL
+           WHERE r.content_sha256 IS DISTINCT FROM EXCLUDED.content_sha256""",
+        {"url": url, "html_gz": gzip.compress(html), "sha": hashlib.sha256(html).digest()})
+    conn.commit()
+
+
+def processed(conn: psycopg.Connection, pages: dict[str, bytes], body: str) -> None:
+    """The pages stored and processed with `body` as the body selector."""
+    add_sources(conn, ["dailyplanet"])
+    for url, html in pages.items():
+        store_page(conn, url, html)
+    process_pending(conn, [source(body)], workers=1)
+
+
+def body_of(conn: psycopg.Connection, url: str) -> str:
+    return conn.execute("SELECT body FROM articles WHERE url = %s", [url]).fetchone()[0]
+
+
+def is_processed(conn: psycopg.Connection, url: str) -> bool:
+    return conn.execute("SELECT processed_at IS NOT NULL FROM raw_pages WHERE url = %s",
+                        [url]).fetchone()[0]
+
+
+def first_words(seed: int) -> str:
+    return text(seed)[3:40]
+
+
+def test_page_stored_again_during_reprocess_is_left_to_the_process_stage(db_url):
+    x, y = "https://dailyplanet.example/x", "https://dailyplanet.example/y"
+    with psycopg.connect(db_url) as conn, psycopg.connect(db_url) as crawl:
+        processed(conn, {x: page_html(1, 2), y: page_html(3, 4)}, "div.a")
+        assert first_words(1) in body_of(conn, x)
+
+        def refetch_x(page_ids):  # the crawl stores x's new content after reprocess read it
+            store_page(crawl, x, page_html(5, 6))
+
+        stats = reprocess(conn, [source("div.b")], workers=1, before_write=refetch_x)
+        # x keeps its article until its new content is processed, never the stale extraction.
+        assert first_words(1) in body_of(conn, x)
+        assert not is_processed(conn, x)
+        assert first_words(4) in body_of(conn, y) and is_processed(conn, y)
+        assert (stats.pages, stats.skipped_changed, stats.changed) == (2, 1, 1)
+        process_pending(conn, [source("div.b")], workers=1)
+        assert first_words(6) in body_of(conn, x) and is_processed(conn, x)
+
+
+def dedupe_state(conn: psycopg.Connection) -> tuple:
+    """Everything dedupe stores, independent of story ids: groups, keys, pairs, originals."""
+    return (
+        partition(conn),
+        set(conn.execute("SELECT key, article_id FROM article_bands").fetchall()),
+        set(conn.execute("SELECT article_id, other_id, kind FROM duplicate_pairs").fetchall()),
+        set(conn.execute("SELECT original_article_id, article_count, source_count"
+                         " FROM stories").fetchall()),
+    )
+
+
+def test_rewritten_bodies_move_dedupe_keys_and_stories_as_a_rebuild_would(db_url):
+    x, y, z = (f"https://dailyplanet.example/{name}" for name in "xyz")
+    with psycopg.connect(db_url) as conn:
+        # Three different bodies; with the other selector x and y are the same text.
+        processed(conn, {x: page_html(1, 7), y: page_html(2, 7), z: page_html(3, 8)}, "div.a")
+        assert partition(conn) == {frozenset({x}), frozenset({y}), frozenset({z})}
+        stale_keys = set(conn.execute("SELECT key, article_id FROM article_bands").fetchall())
+
+        stats = reprocess(conn, [source("div.b")], workers=1)
+        assert stats.changed == 3
+        after = dedupe_state(conn)
+        assert after[0] == {frozenset({x, y}), frozenset({z})}  # x and y are copies now
+        assert not after[1] & stale_keys  # the old bodies' keys are gone
+        assert {kind for *_, kind in after[2]} == {"exact"}
+        reset(conn)
+        dedupe_pending(conn)
+        assert dedupe_state(conn) == after

@@ -54,10 +54,11 @@ def handle(args: argparse.Namespace) -> int:
             stats = reprocess(conn, sources, only=args.source, since=args.since,
                               workers=args.workers, on_batch=advance)
     summary = Table(title="reprocess", show_edge=False)
-    for column in ("pages", "articles changed", "unchanged", "new", "no article"):
+    for column in ("pages", "articles changed", "unchanged", "new", "no article",
+                   "page changed meanwhile"):
         summary.add_column(column, justify="right")
     summary.add_row(*map(str, (stats.pages, stats.changed, stats.unchanged, stats.new,
-                               stats.failed)))
+                               stats.failed, stats.skipped_changed)))
     stdout.print(summary)
     fields = Table(title="fields changed", show_edge=False)
     fields.add_column("field")

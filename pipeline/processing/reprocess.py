@@ -6,6 +6,11 @@ Uses the process stage's own machinery (the same worker pool, page records and e
 function); only the bookkeeping differs: pages are read in id order (no claiming, pages still
 pending are left to the process stage), each new article is compared with the stored one field
 by field, and only articles with a changed field are written. The result counts changes per field.
+
+A crawl may store a page again while it is being re-extracted: each batch's write locks its
+pages and keeps only those whose content is still what was read (a changed page stays pending
+for the process stage), and the written articles are deduplicated in the same transaction by the
+process stage's own entry point, so their index keys and stories follow the new bodies.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from datetime import datetime
 import psycopg
 
 from pipeline.article import Article
+from pipeline.dedupe.batch import dedupe_loaded
+from pipeline.dedupe.batch import lock as lock_dedupe
 from pipeline.extraction import boilerplate, title_affixes
 from pipeline.processing.pool import Page, extract_page, extraction_pool, hints
 from pipeline.processing.store import load_articles, mark_processed
@@ -33,7 +40,7 @@ FIELDS = ("canonical_url", "title", "description", "authors", "published_at", "m
 
 _SELECT_PAGES = """
 SELECT id, source, final_url, html_gz, fetched_at, discovery,
-       headers -> 'Content-Type' ->> 0 AS content_type
+       headers -> 'Content-Type' ->> 0 AS content_type, content_sha256
   FROM raw_pages
  WHERE processed_at IS NOT NULL AND id > %(after)s
    AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s))
@@ -47,6 +54,16 @@ SELECT count(*) FROM raw_pages
  WHERE processed_at IS NOT NULL
    AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s))
    AND (%(since)s::timestamptz IS NULL OR fetched_at >= %(since)s)
+"""
+
+# The pages whose content is still what was read, locked until the batch commits (a crawl storing
+# one again waits). URL order, the crawl's own locking order, so the two never deadlock.
+_LOCK_UNCHANGED = """
+SELECT r.id FROM raw_pages r
+  JOIN unnest(%s::bigint[], %s::bytea[]) AS d (id, content_sha256)
+    ON r.id = d.id AND r.content_sha256 = d.content_sha256
+ ORDER BY r.url
+   FOR UPDATE OF r
 """
 
 _STORED = f"SELECT id, raw_page_id, {', '.join(FIELDS)} FROM articles WHERE raw_page_id = ANY(%s)"
@@ -65,6 +82,7 @@ class ReprocessStats:
     unchanged: int = 0
     new: int = 0  # pages that had no article before and have one now
     failed: int = 0  # pages that yield no article now (their stored article, if any, is kept)
+    skipped_changed: int = 0  # pages stored again since they were read: left to the process stage
     fields: Counter = field(default_factory=Counter)  # field name -> articles where it changed
 
 
@@ -85,10 +103,13 @@ def reprocess(
     workers: int | None = None,
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
+    before_write: Callable[[list[int]], None] | None = None,
 ) -> ReprocessStats:
     """Re-extract the processed raw pages (of the `only` sources, fetched at or after `since`)
     and write back only the articles that changed. `workers=1` extracts in this process;
-    `on_batch(pages)` is called after each batch commits (a caller's progress bar)."""
+    `on_batch(pages)` is called after each batch commits (a caller's progress bar);
+    `before_write(page_ids)` between a batch's extraction and its write (where a crawl may
+    store a page again; a test's seam)."""
     by_name = {source.name: source for source in sources}
     learned = boilerplate.load(conn, only)
     affixes = title_affixes.load(conn, only)
@@ -100,11 +121,11 @@ def reprocess(
         def pool_map(function, pages):
             return pool.map(function, pages, chunksize=max(1, len(pages) // (workers * 4)))
 
-        _run(conn, pool_map, params, stats, on_batch)
+        _run(conn, pool_map, params, stats, on_batch, before_write)
     return stats
 
 
-def _run(conn, mapper, params, stats: ReprocessStats, on_batch) -> None:
+def _run(conn, mapper, params, stats: ReprocessStats, on_batch, before_write) -> None:
     after = 0
     while True:
         rows = conn.execute(_SELECT_PAGES, {**params, "after": after}).fetchall()
@@ -113,16 +134,28 @@ def _run(conn, mapper, params, stats: ReprocessStats, on_batch) -> None:
             return
         after = rows[-1][0]
         pages = [Page(id_, source, url, html_gz, fetched_at, hints(discovery, content_type))
-                 for id_, source, url, html_gz, fetched_at, discovery, content_type in rows]
+                 for id_, source, url, html_gz, fetched_at, discovery, content_type, _ in rows]
         results = list(mapper(extract_page, pages))
+        if before_write:
+            before_write([page.id for page in pages])
         with conn.transaction():
-            _write(conn, results, stats)
+            _write(conn, results, {row[0]: row[-1] for row in rows}, stats)
         stats.pages += len(rows)
         if on_batch:
             on_batch(len(rows))
 
 
-def _write(conn: psycopg.Connection, results, stats: ReprocessStats) -> None:
+def _write(conn: psycopg.Connection, results, read: dict[int, bytes],
+           stats: ReprocessStats) -> None:
+    """Write one batch's changed articles and mark its pages processed, for the pages whose
+    content is still `read` ({page id: content_sha256 when read}); dedupe what was written."""
+    unchanged = {page_id for (page_id,) in conn.execute(
+        _LOCK_UNCHANGED, [list(read), list(read.values())]).fetchall()}
+    stats.skipped_changed += len(results) - len(unchanged)
+    results = [result for result in results if result[0] in unchanged]
+    # The dedupe lock after the page locks, the process stage's order (it waits for this lock
+    # holding its claimed pages): waiting for one of those while holding it would deadlock.
+    lock_dedupe(conn)
     ids = [page_id for page_id, _, _ in results]
     stored = {row[1]: row for row in conn.execute(_STORED, [ids]).fetchall()}
     taken = {url for (url,) in conn.execute(
@@ -130,6 +163,7 @@ def _write(conn: psycopg.Connection, results, stats: ReprocessStats) -> None:
         [[a.canonical_url for _, a, _ in results if a is not None]]).fetchall()}
     updates: list[dict] = []
     fresh: list[tuple[int, Article]] = []
+    written: dict[int, int] = {}  # {page id: article id} of the articles written
     for page_id, article, _ in results:
         if article is None:
             stats.failed += 1
@@ -150,11 +184,17 @@ def _write(conn: psycopg.Connection, results, stats: ReprocessStats) -> None:
         stats.changed += 1
         stats.fields.update(changed)
         updates.append({**new, "id": row[0], "extractor_version": article.extractor_version})
+        written[page_id] = row[0]
     if updates:
         with conn.cursor() as cur:
             cur.executemany(_UPDATE, updates)
     if fresh:
-        stats.new += sum(1 for w in load_articles(conn, fresh).values() if w.inserted)
+        loaded = load_articles(conn, fresh)
+        stats.new += sum(1 for w in loaded.values() if w.inserted)
+        written.update((page_id, w.article_id) for page_id, w in loaded.items())
+    # As the process stage does: index keys, pairs and stories follow the written bodies.
+    dedupe_loaded(conn, [(page_id, article) for page_id, article, _ in results
+                         if page_id in written], written)
     mark_processed(conn, ids, [error for _, _, error in results])
 
 
