@@ -2,8 +2,11 @@
 
 Each feed, sitemap and listing page is asked for conditionally when the last crawl left its
 validators, and its state (validators, entries, complete) is kept for `crawlers.incremental` to
-save. Two signals tell a listener what the spider saw without it reaching into the spider: the
-dry run of `newsdesk sources check` (`crawlers.probe`) builds its report from them.
+save. New validators are kept only for a document whose every article request ended safe (stored,
+or refused for good) and whose every child document did too: a crawl stopped, or an article that
+failed, must not turn into a 304 that hides the missed articles next run. Two signals tell a
+listener what the spider saw without it reaching into the spider: the dry run of
+`newsdesk sources check` (`crawlers.probe`) builds its report from them.
 """
 
 from __future__ import annotations
@@ -45,11 +48,55 @@ def requested_url(response: Response) -> str:
 
 
 class DocumentLog:
-    """Validators from the last crawl, and this crawl's state of every document fetched."""
+    """Validators from the last crawl, this crawl's state of every document fetched, and what
+    each one led to: the article URLs requested from it and the documents it followed."""
 
     def __init__(self) -> None:
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.states: dict[str, incremental.DocumentState] = {}
+        self.articles: dict[str, list[str]] = {}  # document -> article URLs requested for it
+        self.children: dict[str, list[str]] = {}  # document -> documents it led to
+        self.settled: dict[str, bool] = {}  # article URL -> True: safe, False: failed
+
+    def requested(self, url: str, articles: list[str]) -> None:
+        """Note the article URLs the document at `url` led to (requested for it or earlier)."""
+        self.articles.setdefault(url, []).extend(articles)
+
+    def followed(self, url: str, child: str) -> None:
+        """Note a document (a child sitemap, a listing's next page) the one at `url` led to."""
+        self.children.setdefault(url, []).append(child)
+
+    def settle(self, urls: list[str], *, safe: bool) -> None:
+        """Article requests that ended: stored or refused for good (safe), or failed."""
+        for url in urls:
+            self.settled[url] = safe
+
+    def final_states(self) -> list[incremental.DocumentState]:
+        """Every document's state at close: complete only when everything it led to is safe.
+
+        An article still pending (the crawl was stopped) or failed, or a child document not
+        fetched, makes it incomplete, so it keeps no validators and is read in full next run.
+        """
+        verdicts: dict[str, bool] = {}
+        for url in self.states:
+            self._safe(url, verdicts)
+        for url, state in self.states.items():
+            state.complete = verdicts[url]
+        return list(self.states.values())
+
+    def _safe(self, url: str, verdicts: dict[str, bool]) -> bool:
+        if url in verdicts:
+            return verdicts[url]
+        state = self.states.get(url)
+        if state is None:  # never fetched, or its fetch failed
+            return False
+        verdicts[url] = True  # a document reached again through its own children (a loop)
+        verdicts[url] = state.status == 304 or (
+            state.complete
+            and all(self.settled.get(a, False) for a in self.articles.get(url, ()))
+            and all(self._safe(child, verdicts) for child in self.children.get(url, ()))
+        )
+        return verdicts[url]
 
     def headers(self, url: str) -> dict[str, str]:
         """Conditional headers for the document; none for robots.txt, which is small and always
