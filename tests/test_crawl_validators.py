@@ -127,3 +127,19 @@ def test_a_crawl_stopped_by_sigterm_leaves_no_new_validators(
     assert saved and all(saved.get(path) is None for path in configured(sources)), saved
     assert_rerun_stores_the_rest(site, db_url, sources, expected(site, "feed", "sitemap",
                                                                  "news_sitemap"))  # fmt: skip
+
+
+@pytest.mark.parametrize(("status", "index_keeps_validators"), [(404, True), (500, False)])
+def test_a_child_sitemap_that_fails_for_good_does_not_hold_its_index_back(
+    site: RunningSite, db_url: str, tmp_path: Path, status: int, index_keeps_validators: bool
+) -> None:
+    """A child's 404 would recur, so the index is complete without it; a 5xx may pass, so the
+    index must be read in full next run to reach the child again."""
+    sources = one_source(site, tmp_path / "s.yaml", feeds=[])
+    index, child = "/sitemap.xml", "/sitemaps/articles-1.xml"
+    assert index in configured(sources)
+    site.faults.set(PUB, child, Fault("status", status=status))
+    result = crawl("--source", PUB, "--sources", str(sources), "--no-delay")
+    assert result.returncode == 0, result.stderr
+    assert {h.status for h in site.requests(PUB) if h.path == child} == {status}
+    assert (etags(db_url)[index] is not None) is index_keeps_validators

@@ -56,7 +56,7 @@ class DocumentLog:
         self.states: dict[str, incremental.DocumentState] = {}
         self.articles: dict[str, list[str]] = {}  # document -> article URLs requested for it
         self.children: dict[str, list[str]] = {}  # document -> documents it led to
-        self.settled: dict[str, bool] = {}  # article URL -> True: safe, False: failed
+        self.settled: dict[str, bool] = {}  # article or failed document URL -> safe or not
 
     def requested(self, url: str, articles: list[str]) -> None:
         """Note the article URLs the document at `url` led to (requested for it or earlier)."""
@@ -67,7 +67,7 @@ class DocumentLog:
         self.children.setdefault(url, []).append(child)
 
     def settle(self, urls: list[str], *, safe: bool) -> None:
-        """Article requests that ended: stored or refused for good (safe), or failed."""
+        """Requests that ended: stored or refused for good (safe), or failed."""
         for url in urls:
             self.settled[url] = safe
 
@@ -75,7 +75,8 @@ class DocumentLog:
         """Every document's state at close: complete only when everything it led to is safe.
 
         An article still pending (the crawl was stopped) or failed, or a child document not
-        fetched, makes it incomplete, so it keeps no validators and is read in full next run.
+        fetched (a 4xx that would recur aside), makes it incomplete: it keeps no validators and
+        is read in full next run.
         """
         verdicts: dict[str, bool] = {}
         for url in self.states:
@@ -88,8 +89,8 @@ class DocumentLog:
         if url in verdicts:
             return verdicts[url]
         state = self.states.get(url)
-        if state is None:  # never fetched, or its fetch failed
-            return False
+        if state is None:  # its fetch failed (for good, or not), or it never happened
+            return self.settled.get(url, False)
         verdicts[url] = True  # a document reached again through its own children (a loop)
         verdicts[url] = state.status == 304 or (
             state.complete

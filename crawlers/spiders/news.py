@@ -388,6 +388,7 @@ class NewsSpider(scrapy.Spider):
             self.start_errors.append(why if request.url in why else f"{request.url}: {why}")
         if not failure.check(IgnoreRequest) or failure.check(HttpError):
             logger.warning("[%s] cannot fetch %s: %s", self.source.name, request.url, why)
+        self.documents.settle([request.url], safe=failure_lasts(failure))  # a child's fate
         self._fetch_failed(request.url, why, article=False)
 
     def _pages_stored(self, urls: list[str]) -> None:
