@@ -129,17 +129,29 @@ def test_a_crawl_stopped_by_sigterm_leaves_no_new_validators(
                                                                  "news_sitemap"))  # fmt: skip
 
 
-@pytest.mark.parametrize(("status", "index_keeps_validators"), [(404, True), (500, False)])
-def test_a_child_sitemap_that_fails_for_good_does_not_hold_its_index_back(
-    site: RunningSite, db_url: str, tmp_path: Path, status: int, index_keeps_validators: bool
+CHILD = "/sitemaps/articles-1.xml"
+
+
+@pytest.mark.parametrize(
+    ("fault", "index_keeps_validators"),
+    [
+        (Fault("status", status=404), True),
+        (Fault("redirect", location=CHILD + "?moved=1"), True),
+        (Fault("status", status=500), False),
+    ],
+    ids=["gone", "moved", "server_error"],
+)
+def test_an_index_keeps_validators_only_when_its_child_sitemaps_are_done(
+    site: RunningSite, db_url: str, tmp_path: Path, fault: Fault, index_keeps_validators: bool
 ) -> None:
-    """A child's 404 would recur, so the index is complete without it; a 5xx may pass, so the
-    index must be read in full next run to reach the child again."""
+    """A child's 404 would recur and a redirected child was read, so the index is complete; a
+    5xx may pass, so the index must be read in full next run to reach the child again."""
     sources = one_source(site, tmp_path / "s.yaml", feeds=[])
-    index, child = "/sitemap.xml", "/sitemaps/articles-1.xml"
+    index = "/sitemap.xml"
     assert index in configured(sources)
-    site.faults.set(PUB, child, Fault("status", status=status))
+    site.faults.set(PUB, CHILD, fault)
     result = crawl("--source", PUB, "--sources", str(sources), "--no-delay")
     assert result.returncode == 0, result.stderr
-    assert {h.status for h in site.requests(PUB) if h.path == child} == {status}
+    answered = 302 if fault.kind == "redirect" else fault.status
+    assert {h.status for h in site.requests(PUB) if h.path == CHILD} == {answered}
     assert (etags(db_url)[index] is not None) is index_keeps_validators

@@ -134,8 +134,8 @@ def problem_lasts(stat: str | None) -> bool:
 
 
 def failure_lasts(failure: Failure) -> bool:
-    """Whether a failed article request would fail the same way next run, so that skipping it is
-    safe: our own refusals and 4xx answers do; network errors, 408, 429 and 5xx may not."""
+    """Whether a failed request would fail the same way next run, so that skipping it is safe:
+    our own refusals and 4xx answers do; network errors, 408, 429 and 5xx may not."""
     if failure.check(HttpError):
         status = failure.value.response.status
         return 400 <= status < 500 and status not in (408, 429)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from scrapy.http import Response
+from scrapy.http import Request, Response
 
 from crawlers import discovery, incremental
 
@@ -43,8 +43,14 @@ class DocumentRead:
 
 
 def requested_url(response: Response) -> str:
-    """The URL the spider asked for (a redirect's target is `response.url`)."""
+    """The URL of the request that got the response (after a redirect, its target's; see
+    `first_url` for the one first asked for)."""
     return response.request.url if response.request else response.url
+
+
+def first_url(request: Request) -> str:
+    """The URL first asked for, before any redirect (Scrapy keeps the chain in redirect_urls)."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
 
 
 class DocumentLog:
@@ -57,6 +63,7 @@ class DocumentLog:
         self.articles: dict[str, list[str]] = {}  # document -> article URLs requested for it
         self.children: dict[str, list[str]] = {}  # document -> documents it led to
         self.settled: dict[str, bool] = {}  # article or failed document URL -> safe or not
+        self.moved: dict[str, str] = {}  # document URL asked for -> its state's (a redirect's)
 
     def requested(self, url: str, articles: list[str]) -> None:
         """Note the article URLs the document at `url` led to (requested for it or earlier)."""
@@ -86,6 +93,7 @@ class DocumentLog:
         return list(self.states.values())
 
     def _safe(self, url: str, verdicts: dict[str, bool]) -> bool:
+        url = self.moved.get(url, url)
         if url in verdicts:
             return verdicts[url]
         state = self.states.get(url)
@@ -112,6 +120,8 @@ class DocumentLog:
         url = requested_url(response)
         if discovery.is_robots_url(url):
             return response.status != 304
+        if response.request is not None and (asked := first_url(response.request)) != url:
+            self.moved[asked] = url
         header = response.headers.get
         self.states[url] = incremental.DocumentState(
             url=url,

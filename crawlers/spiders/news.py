@@ -46,6 +46,7 @@ from crawlers.spiders.documents import (
     DocumentRead,
     document_read,
     fetch_failed,
+    first_url,
     requested_url,
 )
 from crawlers.spiders.source_settings import apply_source_settings
@@ -388,7 +389,8 @@ class NewsSpider(scrapy.Spider):
             self.start_errors.append(why if request.url in why else f"{request.url}: {why}")
         if not failure.check(IgnoreRequest) or failure.check(HttpError):
             logger.warning("[%s] cannot fetch %s: %s", self.source.name, request.url, why)
-        self.documents.settle([request.url], safe=failure_lasts(failure))  # a child's fate
+        # An index or listing that led here is complete without it only if the failure lasts.
+        self.documents.settle([first_url(request)], safe=failure_lasts(failure))
         self._fetch_failed(request.url, why, article=False)
 
     def _pages_stored(self, urls: list[str]) -> None:
