@@ -91,7 +91,7 @@ class DocumentState:
     etag: str | None = None
     last_modified: str | None = None
     entries: int = 0
-    complete: bool = True  # False: a limit cut the reading short, so keep no validators
+    complete: bool = True  # False: cut short by a limit, or not all it led to safe: no validators
     fetched_at: datetime | None = None
 
     def row(self, source: str) -> dict[str, Any]:

@@ -5,7 +5,9 @@ NEWSDESK_BATCH_SECONDS, and at close. A row is inserted, or updated only when th
 hash changed (then its processing state is reset so the process stage redoes it). A database error
 (the server restarted, the connection lost) is not swallowed: it is logged as one line, recorded
 as the run's failure and the spider is closed. Pages fetched after it are not stored; the rerun
-fetches them, since they are not in raw_pages.
+fetches them, since they are not in raw_pages. Once a batch is committed, the `pages_stored`
+signal names its URLs: the spider keeps a feed's or sitemap's validators only when its articles
+are stored (`crawlers.spiders.documents`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+#: Signal, sent with `urls` (as requested) once a batch of pages is committed to raw_pages.
+pages_stored = object()
 
 
 @dataclass
@@ -204,6 +209,7 @@ class RawPagesPipeline:
             except psycopg.Error as exc:
                 self._fail(exc)
                 return
+        self.crawler.signals.send_catch_log(signal=pages_stored, urls=[p.url for p in batch])
         self.stats.inc_value("newsdesk/pages_stored", len(batch))
         self.stats.inc_value("newsdesk/raw_pages/new", new)
         self.stats.inc_value("newsdesk/raw_pages/updated", updated)

@@ -25,6 +25,9 @@ from pipeline.sources.config import Source
 
 logger = logging.getLogger(__name__)
 
+#: The stat of an empty 200 at an article URL: a server fault (a deploy, a full disk).
+_EMPTY_PAGE = "newsdesk/empty_page"
+
 Candidates = dict[str, dict[str, Any]]  # normalised URL -> what its document said about it
 
 
@@ -120,9 +123,23 @@ def page_problem(response: Response, domains: list[str]) -> tuple[str | None, st
         # A gzip *file* labelled HTML: unpacking it later could be a bomb; never an article.
         return "newsdesk/not_html", "not HTML (a gzip file)"
     if not response.body.strip():
-        # An empty 200 is a server fault (a deploy, a full disk), never an article.
-        return "newsdesk/empty_page", "empty body"
+        return _EMPTY_PAGE, "empty body"  # never an article
     return None
+
+
+def problem_lasts(stat: str | None) -> bool:
+    """Whether a fetched page's problem would recur next run, so that skipping it is safe: all
+    but an empty body (a server fault of the moment)."""
+    return stat != _EMPTY_PAGE
+
+
+def failure_lasts(failure: Failure) -> bool:
+    """Whether a failed request would fail the same way next run, so that skipping it is safe:
+    our own refusals and 4xx answers do; network errors, 408, 429 and 5xx may not."""
+    if failure.check(HttpError):
+        status = failure.value.response.status
+        return 400 <= status < 500 and status not in (408, 429)
+    return bool(failure.check(IgnoreRequest))
 
 
 def failure_line(failure: Failure) -> str:

@@ -31,15 +31,22 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers import discovery, incremental, queue_dirs
-from crawlers.pipelines import RawPage
+from crawlers.pipelines import RawPage, pages_stored
 from crawlers.runs import DB_ERROR_STAT
-from crawlers.spiders.articles import ArticleChoice, failure_line, page_problem
+from crawlers.spiders.articles import (
+    ArticleChoice,
+    failure_lasts,
+    failure_line,
+    page_problem,
+    problem_lasts,
+)
 from crawlers.spiders.documents import (
     ROBOTS,
     DocumentLog,
     DocumentRead,
     document_read,
     fetch_failed,
+    first_url,
     requested_url,
 )
 from crawlers.spiders.source_settings import apply_source_settings
@@ -129,6 +136,7 @@ class NewsSpider(scrapy.Spider):
             max_links=crawler.settings.getint("NEWSDESK_MAX_LINKS_PER_DOCUMENT", 50_000),
         )
         crawler.signals.connect(spider._close_db, signal=signals.spider_closed)
+        crawler.signals.connect(spider._pages_stored, signal=pages_stored)
         if not crawler.settings.get("JOBDIR"):
             spider._use_throwaway_queue_dir(crawler)
         return spider
@@ -246,7 +254,9 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newsdesk/skipped_old_sitemaps")
                 continue
             document.children.append(url)
-            yield self._document(url, self.parse_sitemap, {"sitemap_depth": depth + 1})
+            child = self._document(url, self.parse_sitemap, {"sitemap_depth": depth + 1})
+            self.documents.followed(document.url, child.url)
+            yield child
         self._document_read(document)
 
     async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
@@ -275,11 +285,10 @@ class NewsSpider(scrapy.Spider):
         for request in await self._article_requests(response, document):
             yield request
         if document.next_url:
-            yield self._document(
-                document.next_url,
-                self.parse_listing,
-                {"listing": index, "listing_page": page_no + 1},
-            )
+            page = {"listing": index, "listing_page": page_no + 1}
+            following = self._document(document.next_url, self.parse_listing, page)
+            self.documents.followed(document.url, following.url)
+            yield following
 
     async def _article_requests(
         self, response: Response, document: DocumentRead
@@ -294,6 +303,9 @@ class NewsSpider(scrapy.Spider):
             seen = await self._already_stored(self.articles.unscheduled(candidates))
             chosen, taken_all = self.articles.take(candidates, seen)
             complete &= taken_all
+            # Its articles requested now or for an earlier document: each must end safe.
+            scheduled = [url for url in candidates if url in self.articles.scheduled]
+            self.documents.requested(document.url, scheduled)
         self.documents.read(response, len(document.links), complete)
         self._document_read(document)
         return [
@@ -335,6 +347,7 @@ class NewsSpider(scrapy.Spider):
             stat, why = problem
             if stat:
                 self.crawler.stats.inc_value(stat)
+            self.documents.settle([article["url"]], safe=problem_lasts(stat))
             return self._page_failed(article["url"], why)
         return [
             RawPage(
@@ -355,6 +368,7 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         url = failure.request.meta["newsdesk_article"]["url"]
+        self.documents.settle([url], safe=failure_lasts(failure))
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             # robots.txt, private address, bot wall: counted by their own stats
             self._fetch_failed(url, failure_line(failure), article=True)
@@ -375,7 +389,12 @@ class NewsSpider(scrapy.Spider):
             self.start_errors.append(why if request.url in why else f"{request.url}: {why}")
         if not failure.check(IgnoreRequest) or failure.check(HttpError):
             logger.warning("[%s] cannot fetch %s: %s", self.source.name, request.url, why)
+        # An index or listing that led here is complete without it only if the failure lasts.
+        self.documents.settle([first_url(request)], safe=failure_lasts(failure))
         self._fetch_failed(request.url, why, article=False)
+
+    def _pages_stored(self, urls: list[str]) -> None:
+        self.documents.settle(urls, safe=True)
 
     def _fetch_failed(self, url: str, why: str, *, article: bool) -> None:
         self.crawler.signals.send_catch_log(signal=fetch_failed, url=url, why=why, article=article)
@@ -411,9 +430,8 @@ class NewsSpider(scrapy.Spider):
             return
         try:
             if not self.crawler.stats.get_value(DB_ERROR_STAT):
-                await incremental.save_states(
-                    self._db, self.source.name, list(self.documents.states.values())
-                )
+                states = self.documents.final_states()
+                await incremental.save_states(self._db, self.source.name, states)
         except psycopg.Error as exc:
             # The state only saves requests next time; losing it costs a full refetch, no data.
             logger.warning(
