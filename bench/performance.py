@@ -45,8 +45,9 @@ from pipeline.db.migrate import migrate
 from pipeline.extraction.extract import NotAnArticle, extract_article
 from pipeline.processing.store import load_articles
 from pipeline.sources.config import load_sources
+from pipeline.subprocesses import python_module
 
-NEWSDESK = [sys.executable, "-m", "pipeline.cli"]
+NEWSDESK = python_module("pipeline.cli")
 
 
 @dataclass
@@ -201,7 +202,7 @@ def demo_site(articles: int, workdir: Path):
 
 def crawl(url: str, site: Site, env: dict, server: Server) -> Measured:
     names = [s.name for s in load_sources(site.sources)]
-    command = [sys.executable, "-m", "crawlers", "--sources", str(site.sources), "--no-delay"]
+    command = python_module("crawlers", "--sources", str(site.sources), "--no-delay")
     for name in names:
         command += ["--source", name]
     return run_measured(command, {**env, "NEWSDESK_DATABASE_URL": url}, server, site)

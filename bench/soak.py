@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
 from bench.dedupe_common import throwaway_database  # noqa: E402
 from pipeline.demo_site import DemoSite, serve_demo_site  # noqa: E402
 from pipeline.demo_site.faults import Fault  # noqa: E402
+from pipeline.subprocesses import python_module  # noqa: E402
 
 TIMEOUT = 2  # DOWNLOAD_TIMEOUT of both crawls
 
@@ -61,14 +62,14 @@ def sources_file(site, path: Path) -> Path:
 
 
 def crawl_cmd(site, sources: Path) -> list[str]:
-    return [sys.executable, "-m", "crawlers", *(f"--source={p.name}" for p in site.publishers),
+    return [*python_module("crawlers"), *(f"--source={p.name}" for p in site.publishers),
             "--sources", str(sources), "--no-delay", "--run-key", "soak",
             "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}", "-s", "NEWSDESK_RETRY_AFTER_MAX=2",
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]  # fmt: skip
 
 
 def process_cmd(sources: Path) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "process", "--sources", str(sources)]
+    return python_module("pipeline.cli", "process", "--sources", str(sources))
 
 
 def run_until_done(

@@ -13,8 +13,9 @@ import csv
 import gzip
 import io
 import json
+import re
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -156,10 +157,14 @@ def test_export_every_format_holds_every_article(db, tmp_path, capsys) -> None:
 def test_export_of_one_source_since_a_day(db, tmp_path, capsys) -> None:
     out = tmp_path / "one.jsonl"
     status, printed, _ = _newsdesk(capsys, "export", "--source", "lecourrier",
-                                   "--since", "2000-01-01", "--out", str(out))
+                                   "--since", str(DAY), "--out", str(out))
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert status == 0 and f"wrote {len(rows)} article(s)" in printed
     assert rows and {r["source"] for r in rows} == {"lecourrier"}
+    since = datetime.combine(DAY, datetime.min.time(), UTC)
+    assert all(datetime.fromisoformat(r["published_at"] or r["fetched_at"]) >= since
+               for r in rows)
+    assert len(rows) < _count(db, "articles WHERE source = 'lecourrier'")
 
 
 def test_export_of_an_unknown_source_is_one_line(db, tmp_path, capsys) -> None:
@@ -208,8 +213,10 @@ def test_report_of_the_site_day(db, tmp_path, capsys) -> None:
 
 def test_reprocess_and_process_find_nothing_new(db, sources, capsys) -> None:
     before = _rows(db, "SELECT url, title, body FROM articles ORDER BY url")
-    status, _, _ = _newsdesk(capsys, "reprocess", "--sources", str(sources), "--workers", "1")
-    assert status == 0
+    status, out, _ = _newsdesk(capsys, "reprocess", "--sources", str(sources), "--workers", "1")
+    pages = _count(db, "raw_pages WHERE processed_at IS NOT NULL")
+    assert status == 0 and pages and "no field changed" in out
+    assert re.search(rf"^\s*{pages} │\s+0 │", out, re.MULTILINE), out  # every page, none changed
     status, _, _ = _newsdesk(capsys, "process", "--sources", str(sources), "--workers", "1")
     assert status == 0
     assert _rows(db, "SELECT url, title, body FROM articles ORDER BY url") == before

@@ -177,6 +177,19 @@ def test_check_report_sums_up_an_index_past_its_first_children() -> None:
     assert "articles: 7 candidates" in text  # a/0 is in the feed and in map-0
 
 
+def test_check_report_finds_a_document_that_answered_with_a_redirect() -> None:
+    site = "https://news.example"
+    source = Source(name="s", homepage=site + "/", feeds=[site + "/old-feed"])
+    links = [(f"{site}/a/1", {"discovered_via": "feed", "document": site + "/feed/"})]
+    log = CheckLog(documents={site + "/feed/": DocumentRead(site + "/feed/", "feed", links=links,
+                                                            wanted=[f"{site}/a/1"])},
+                   moved={site + "/old-feed": site + "/feed/"})
+    out = io.StringIO()
+    Report(source, log, out).write(articles=1)
+    text = out.getvalue()
+    assert f"{site}/old-feed: 1 links" in text and "not fetched" not in text
+
+
 @pytest.mark.parametrize("reason", ["finished", "closespider_timeout"])
 def test_check_report_says_when_the_time_budget_cut_it_short(reason: str) -> None:
     source = Source(name="s", homepage="https://news.example/")

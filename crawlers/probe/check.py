@@ -38,7 +38,8 @@ class CheckLog:
     documents: dict[str, DocumentRead] = field(default_factory=dict)  # by requested URL
     failed: dict[str, str] = field(default_factory=dict)  # document URL -> why
     articles: list[tuple[str, RawPage | str]] = field(default_factory=list)  # page, or why not
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)  # the crawl's own, after it closed
+    moved: dict[str, str] = field(default_factory=dict)  # URL asked for -> its redirect's target
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CheckLog:
@@ -46,8 +47,11 @@ class CheckLog:
         crawler.signals.connect(log.document_read, signal=document_read)
         crawler.signals.connect(log.fetch_failed, signal=fetch_failed)
         crawler.signals.connect(log.item_scraped, signal=signals.item_scraped)
-        crawler.signals.connect(log.spider_closed, signal=signals.spider_closed)
         return log
+
+    def document(self, url: str) -> DocumentRead | None:
+        """The document read for `url`, also when it answered with a redirect."""
+        return self.documents.get(self.moved.get(url, url))
 
     def document_read(self, document: DocumentRead) -> None:
         self.documents[document.url] = document
@@ -62,9 +66,6 @@ class CheckLog:
         if isinstance(item, RawPage):
             self.articles.append((item.url, item))
 
-    def spider_closed(self, spider: NewsSpider) -> None:
-        self.stats = dict(spider.crawler.stats.get_stats())
-
 
 def check(source: Source, *, articles: int, out: TextIO = sys.stdout) -> int:
     """Dry-run the source's crawl and print the report; 0 when an article was extracted."""
@@ -74,6 +75,8 @@ def check(source: Source, *, articles: int, out: TextIO = sys.stdout) -> int:
                   dry_run=True)  # fmt: skip
     log = crawler.get_extension(CheckLog)
     log.robots = crawler.get_extension(RobotsLog).by_origin
+    log.stats = crawler.stats.get_stats()
+    log.moved = crawler.spider.documents.moved
     return Report(source, log, out).write(articles)
 
 
@@ -131,7 +134,7 @@ class Report:
     def document(self, url: str, kind: str, depth: int) -> None:
         """One document's line, then those of the sitemaps or the next page it led to."""
         indent = "  " * depth
-        document = self.log.documents.get(url)
+        document = self.log.document(url)
         if document is None:
             why = self.log.failed.get(url, "not fetched")
             self.say(f"{indent}{url}: {why}")
@@ -149,7 +152,7 @@ class Report:
         rest = document.children[_SHOWN_CHILDREN:]
         if not rest:
             return
-        read = [self.log.documents[url] for url in rest if url in self.log.documents]
+        read = [document for document in map(self.log.document, rest) if document]
         failed = sum(url in self.log.failed for url in rest)
         links = sum(len(child.links) for child in read)
         wanted = sum(len(child.wanted) for child in read)

@@ -84,16 +84,19 @@ class DiscoverSpider(scrapy.Spider):
         yield scrapy.Request(url, callback=callback, errback=self.not_found, dont_filter=True)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        if discovery.parse_feed(response.body, response.url):
-            self.feeds.append(requested_url(response))
-            print(f"feed: {requested_url(response)}", file=sys.stderr)
+        url = requested_url(response)  # a redirect's target: /feed and /feed/ are one feed
+        if discovery.parse_feed(response.body, response.url) and url not in self.feeds:
+            self.feeds.append(url)
+            print(f"feed: {url}", file=sys.stderr)
         yield from self._next()
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        if discovery.parse_sitemap(response.body, response.url, max_size=max_size).type:
-            self.sitemaps.append(requested_url(response))
-            print(f"sitemap: {requested_url(response)}", file=sys.stderr)
+        url = requested_url(response)
+        if discovery.parse_sitemap(response.body, response.url, max_size=max_size).type \
+                and url not in self.sitemaps:
+            self.sitemaps.append(url)
+            print(f"sitemap: {url}", file=sys.stderr)
         yield from self._next()
 
     def not_found(self, failure: Failure) -> Iterator[scrapy.Request]:

@@ -19,6 +19,7 @@ from scrapy.http import Response
 from scrapy.settings import Settings
 
 from crawlers import discovery
+from crawlers.spiders.documents import first_url
 
 #: The crawl's extensions that write to the database, or count what was stored.
 _WRITERS = {
@@ -83,7 +84,7 @@ class RobotsLog:
         return cls(crawler)
 
     def response_received(self, response: Response, request: Request) -> None:
-        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        url = first_url(request)
         if request.meta.get("dont_obey_robotstxt") and discovery.is_robots_url(url):
             sitemaps = discovery.sitemaps_from_robots(response.body, response.url)
             self.by_origin[origin(url)] = RobotsTxt(url, response.status, sitemaps)

@@ -390,8 +390,9 @@ class NewsSpider(scrapy.Spider):
         if not failure.check(IgnoreRequest) or failure.check(HttpError):
             logger.warning("[%s] cannot fetch %s: %s", self.source.name, request.url, why)
         # An index or listing that led here is complete without it only if the failure lasts.
-        self.documents.settle([first_url(request)], safe=failure_lasts(failure))
-        self._fetch_failed(request.url, why, article=False)
+        asked = first_url(request)
+        self.documents.settle([asked], safe=failure_lasts(failure))
+        self._fetch_failed(asked, why, article=False)
 
     def _pages_stored(self, urls: list[str]) -> None:
         self.documents.settle(urls, safe=True)

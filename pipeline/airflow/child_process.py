@@ -39,12 +39,11 @@ def database_env(url: str | None) -> Iterator[None]:
 
 def run_newsdesk(args: Sequence[str], database_url: str | None) -> None:
     """Run `newsdesk ARGS` in a child process against `database_url`; its output is logged."""
-    command = python_module("pipeline.cli", *args)
-    with database_env(database_url):
-        completed = subprocess.run(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "COLUMNS": "120"},
-        )
+    env = {**os.environ, "COLUMNS": "120"}
+    if database_url:
+        env[DATABASE_URL_ENV] = database_url
+    completed = subprocess.run(python_module("pipeline.cli", *args), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env)
     output = redact(completed.stdout.strip())
     log.info("newsdesk %s:\n%s", args[0], output)
     if completed.returncode != 0:

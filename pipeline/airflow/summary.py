@@ -140,8 +140,8 @@ def report_and_health(day: date, *, database_url: str | None = None) -> dict[str
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"newsdesk-report-{day.isoformat()}.html"
     with connect(database_url) as conn:
-        path.write_text(build_report(conn, day), encoding="utf-8")
         alerts = check_all(conn, today=day)
+        path.write_text(build_report(conn, day, alerts), encoding="utf-8")
     for alert in alerts:
         log.warning("source health: %s: %s (%s)", alert.source, alert.message, alert.rule)
     log.info("report for %s written to %s", day, path)

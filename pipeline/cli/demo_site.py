@@ -40,8 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=_serve)
 
 
-
-
 def _site(args: argparse.Namespace) -> DemoSite:
     try:
         anchor = datetime.fromisoformat(args.anchor)

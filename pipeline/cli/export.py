@@ -69,14 +69,13 @@ def _export_warc(args: argparse.Namespace) -> int:
 
 def _import_warc(args: argparse.Namespace) -> int:
     from pipeline.outputs.warc import import_warc
-    from pipeline.sources.sync import sync_source
+    from pipeline.sources.sync import upsert_sources
 
     sources = load_sources(args.sources)
     forced = get_sources([args.source], args.sources)[0] if args.source else None
     with connect_migrated() as conn:
         with conn.transaction():
-            for source in sources:
-                sync_source(conn, source)
+            upsert_sources(conn, sources)
         stats = import_warc(conn, [Path(f) for f in args.files], sources, source=forced)
         table = Table(title="import-warc: raw pages stored")
         table.add_column("source")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
 
 from rich.table import Table
 
 from pipeline.cli.console import progress, stdout
-from pipeline.cli.options import add_sources_option
+from pipeline.cli.options import add_sources_option, parse_since
 from pipeline.db import connect_migrated
 from pipeline.errors import NewsdeskError
 from pipeline.processing.reprocess import FIELDS, count_pages, reprocess
@@ -22,24 +21,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_sources_option(parser)
     parser.add_argument("--source", action="append", metavar="NAME", help="only this source")
-    parser.add_argument("--since", metavar="DATE", type=_since,
+    parser.add_argument("--since", metavar="DATE", type=parse_since,
                         help="only pages fetched on or after DATE (YYYY-MM-DD or ISO 8601, UTC)")
     parser.add_argument(
         "--workers", type=int, metavar="N", help="worker processes (default: all cores)"
     )
     parser.set_defaults(handler=handle)
 
-
-def _since(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"not a date: {value!r} (expected YYYY-MM-DD or ISO 8601)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -35,8 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-
-
 def handle(args: argparse.Namespace) -> int:
     if not args.query and not args.index:
         raise NewsdeskError("give a query, or --index to index pending articles")

@@ -43,8 +43,7 @@ def meta_published(page: PageMetadata) -> list[str]:
 
 def all_published(page: PageMetadata) -> list[str]:
     """Every declared publication date (JSON-LD `dateCreated` aside), for cross-checks."""
-    return (ld_strings(page.ld("datePublished")) + page.all(*_OG_PUBLISHED)
-            + page.all(*_META_PUBLISHED) + page.itemprops.get("datePublished", []))
+    return ld_strings(page.ld("datePublished")) + opengraph_published(page) + meta_published(page)
 
 
 def modified(page: PageMetadata) -> list[str]:

@@ -78,7 +78,7 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     rules = source.extraction if source is not None and not source.extraction.empty else None
     if rules:
         ov.drop(tree, rules)
-        hints = {**hints, **page_parsing.override_hints(tree, rules)}
+        hints = {**hints, **ov.hints(tree, rules)}
     page = harvest(tree)
     site_names = fields.site_names(page, url, source)
     page_parsing.drop_consent_banners(tree)

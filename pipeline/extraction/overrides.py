@@ -68,3 +68,17 @@ def first_text(tree: etree._Element, selector: str | None, *attributes: str) -> 
 
 def all_texts(tree: etree._Element, selector: str | None) -> list[str]:
     return [t for t in (text_of(el) for el in select(tree, selector)) if t]
+
+
+def hints(tree: etree._Element, rules: ExtractionOverrides) -> dict:
+    """What the source's selectors find, read before trafilatura (which prunes its copy)."""
+    found: dict = {}
+    if rules.title:
+        found["override_title"] = first_text(tree, rules.title, "content")
+    if rules.date:
+        found["override_date"] = first_text(tree, rules.date, "datetime", "content")
+    if rules.author:
+        found["override_authors"] = all_texts(tree, rules.author)
+    if rules.body:
+        found["override_body"] = body_text(tree, rules.body)
+    return {k: v for k, v in found.items() if v}

@@ -1,5 +1,5 @@
-"""Page bytes -> one parsed tree: decoding, parsing, the source's selector hints, and the
-consent banners removed before anything reads the text."""
+"""Page bytes -> one parsed tree: decoding, parsing, and the consent banners removed before
+anything reads the text."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from pipeline.errors import NewsdeskError
-from pipeline.extraction import overrides as ov
-from pipeline.sources.overrides import ExtractionOverrides
 
 
 class UnreadablePage(NewsdeskError):
@@ -35,19 +33,6 @@ def parse(html: str | bytes, content_type: str | None) -> tuple[etree._Element, 
         raise UnreadablePage("empty or unparsable HTML")
     return tree, html
 
-
-def override_hints(tree: etree._Element, rules: ExtractionOverrides) -> dict:
-    """What the source's selectors find, read before trafilatura (which prunes its copy)."""
-    found: dict = {}
-    if rules.title:
-        found["override_title"] = ov.first_text(tree, rules.title, "content")
-    if rules.date:
-        found["override_date"] = ov.first_text(tree, rules.date, "datetime", "content")
-    if rules.author:
-        found["override_authors"] = ov.all_texts(tree, rules.author)
-    if rules.body:
-        found["override_body"] = ov.body_text(tree, rules.body)
-    return {k: v for k, v in found.items() if v}
 
 
 # Cookie/consent dialogs are the longest text block on a page with little else (live blogs,

@@ -11,7 +11,7 @@ from html import escape
 
 import psycopg
 
-from pipeline.sources.alerts import COMPLETENESS_FIELDS, check_all
+from pipeline.sources.alerts import COMPLETENESS_FIELDS, Alert, check_all
 
 DAYS = 14
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -69,8 +69,9 @@ def _pct_bar(part: int, whole: int) -> str:
     return (f'<span class="bar" style="width:{share * 80:.0f}px"></span> {share:.0%}')
 
 
-def build_report(conn: psycopg.Connection, day: date) -> str:
-    """The report for `day` (UTC) as one HTML document."""
+def build_report(conn: psycopg.Connection, day: date, alerts: list[Alert] | None = None) -> str:
+    """The report for `day` (UTC) as one HTML document; `alerts` are the day's health alerts
+    when the caller has already checked them (`check_all`)."""
     start = day - timedelta(days=DAYS - 1)
     days = [start + timedelta(days=i) for i in range(DAYS)]
     counts = conn.execute(
@@ -88,7 +89,8 @@ def build_report(conn: psycopg.Connection, day: date) -> str:
                   sum(extract_errors)::int
              FROM v_source_daily WHERE day BETWEEN %s AND %s GROUP BY 1 ORDER BY 1""",
         [start, day]).fetchall()
-    alerts = check_all(conn, today=day)
+    if alerts is None:
+        alerts = check_all(conn, today=day)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

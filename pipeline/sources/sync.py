@@ -43,6 +43,13 @@ RETURNING name
 """
 
 
+def upsert_sources(conn: psycopg.Connection, sources: Sequence[Source]) -> None:
+    """Upsert each source's row in name order, the order every writer of `sources` takes its
+    rows in, so that two concurrent writers never deadlock. Runs in the caller's transaction."""
+    for source in sorted(sources, key=lambda s: s.name):
+        sync_source(conn, source)
+
+
 def sync_sources(conn: psycopg.Connection, sources: Sequence[Source]) -> list[str]:
     """Make `sources` match the whole YAML: upsert every entry, deactivate the rest.
 
@@ -51,7 +58,6 @@ def sync_sources(conn: psycopg.Connection, sources: Sequence[Source]) -> list[st
     Returns the names deactivated by this call.
     """
     with conn.transaction():
-        for source in sorted(sources, key=lambda s: s.name):
-            sync_source(conn, source)
+        upsert_sources(conn, sources)
         rows = conn.execute(_DEACTIVATE_MISSING, ([s.name for s in sources],)).fetchall()
     return sorted(name for (name,) in rows)
