@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +26,15 @@ SOURCES_ENV = "NEWSDESK_SOURCES"
 #: Contact URL (or mailto:) the User-Agent names when a source sets no politeness.contact.
 CONTACT_ENV = "NEWSDESK_CONTACT_URL"
 DEFAULT_CONTACT = "https://github.com/newsdesk/newsdesk"
+
+#: What a page's own rules can say, as raw_pages.page_rules records it (crawlers.page_rules):
+#: X-Robots-Tag / robots meta `noindex`, `noarchive`, `nofollow`, and a W3C TDMRep reservation.
+PageRule = Literal["noindex", "noarchive", "nofollow", "tdm-reserved"]
+PAGE_RULES: tuple[str, ...] = get_args(PageRule)
+#: The rules a source may skip pages for: `nofollow` is recorded only (no link on an article page
+#: is ever followed, so it never changes what the crawl does).
+SkipRule = Literal["noindex", "noarchive", "tdm-reserved"]
+SKIP_RULES: tuple[str, ...] = get_args(SkipRule)
 
 
 class SourcesError(NewsdeskError):
@@ -161,6 +170,13 @@ class Source(_Strict):
     allow_private_addresses: bool = Field(
         default=False,
         description="Allow loopback/private addresses (the demo site and tests only).",
+    )
+    skip_pages: list[SkipRule] = Field(
+        default=[],
+        description=(
+            "Do not store a page whose own rules say any of these (noindex, noarchive, "
+            "tdm-reserved); by default every page is stored with its rules recorded."
+        ),
     )
 
     @field_validator("timezone")
