@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawlers.page_rules import SKIPPED_STAT
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
@@ -38,6 +40,8 @@ def progress_line(name: str, stats: dict[str, Any], elapsed: float) -> str:
         parts.append(f"refused {n('newsdesk/refused_private_address')}")
     if n("robotstxt/forbidden"):
         parts.append(f"robots-denied {n('robotstxt/forbidden')}")
+    if n(SKIPPED_STAT):
+        parts.append(f"skipped for page rules {n(SKIPPED_STAT)}")
     return f"[{name}] {elapsed:.0f}s: " + " · ".join(parts)
 
 

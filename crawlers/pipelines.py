@@ -49,6 +49,7 @@ class RawPage:
     discovered_via: str  # feed | sitemap | listing
     discovery: dict[str, Any] = field(default_factory=dict)
     fetched_at: datetime | None = None
+    page_rules: list[str] = field(default_factory=list)  # what the page says of itself
 
 
 # A batch goes to the database as one binary COPY into a session temp table, then one INSERT ...
@@ -59,24 +60,24 @@ class RawPage:
 # order, so one waits for the other instead of both deadlocking (seen with concurrent runs).
 _COLUMN_TYPES = [
     "text", "int8", "text", "text", "int2", "jsonb", "bytea", "bytea", "text", "jsonb",
-    "timestamptz",
+    "timestamptz", "text[]",
 ]  # fmt: skip
 _CREATE_BATCH_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS raw_pages_batch ON COMMIT DELETE ROWS AS
 SELECT source, crawl_run_id, url, final_url, status, headers, html_gz, content_sha256,
-       discovered_via, discovery, fetched_at
+       discovered_via, discovery, fetched_at, page_rules
   FROM raw_pages WITH NO DATA
 """
 _COPY_BATCH = """
 COPY raw_pages_batch (source, crawl_run_id, url, final_url, status, headers, html_gz,
-                      content_sha256, discovered_via, discovery, fetched_at)
+                      content_sha256, discovered_via, discovery, fetched_at, page_rules)
 FROM STDIN (FORMAT BINARY)
 """
 _UPSERT_PAGES = """
 INSERT INTO raw_pages AS r (source, crawl_run_id, url, final_url, status, headers, html_gz,
-                            content_sha256, discovered_via, discovery, fetched_at)
+                            content_sha256, discovered_via, discovery, fetched_at, page_rules)
 SELECT source, crawl_run_id, url, final_url, status, headers, html_gz, content_sha256,
-       discovered_via, discovery, fetched_at
+       discovered_via, discovery, fetched_at, page_rules
   FROM raw_pages_batch
  ORDER BY url
 ON CONFLICT (url) DO UPDATE SET
@@ -84,6 +85,7 @@ ON CONFLICT (url) DO UPDATE SET
     status = EXCLUDED.status, headers = EXCLUDED.headers, html_gz = EXCLUDED.html_gz,
     content_sha256 = EXCLUDED.content_sha256, discovered_via = EXCLUDED.discovered_via,
     discovery = EXCLUDED.discovery, fetched_at = EXCLUDED.fetched_at,
+    page_rules = EXCLUDED.page_rules,
     processed_at = NULL, process_error = NULL, extractor_version = NULL
 WHERE r.content_sha256 IS DISTINCT FROM EXCLUDED.content_sha256
 RETURNING (xmax = 0) AS inserted
@@ -109,6 +111,7 @@ def batch_rows(pages: Sequence[RawPage], crawl_run_id: int | None) -> list[tuple
             page.discovered_via,
             Jsonb(page.discovery),
             page.fetched_at,
+            page.page_rules,
         )
         for page in by_url.values()
     ]

@@ -16,7 +16,9 @@ from psycopg.types.json import Jsonb
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
+from crawlers.page_rules import SKIPPED_STAT, TDMREP_BROKEN_STAT, skipped_stat
 from pipeline.db import connect, redact
+from pipeline.sources.config import SKIP_RULES
 from pipeline.sources.sync import sync_source
 
 if TYPE_CHECKING:
@@ -107,6 +109,13 @@ def run_stats(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
         "skipped_old_sitemaps": count("newsdesk/skipped_old_sitemaps"),
         "skipped_filtered": count("newsdesk/skipped_filtered"),
         "skipped_limit": count("newsdesk/skipped_limit"),
+        # Pages fetched but not stored for their own rules (a source's skip_pages), per rule:
+        # a page skipped for two rules counts under both, and once in "pages".
+        "skipped_page_rules": {
+            "pages": count(SKIPPED_STAT),
+            **{rule: count(skipped_stat(rule)) for rule in SKIP_RULES},
+        },
+        "tdmrep_broken": count(TDMREP_BROKEN_STAT),
         "refetched_changed": count("newsdesk/refetch_changed"),
         "documents_not_modified": count("newsdesk/documents_not_modified"),
         "blocked": count("newsdesk/blocked"),
@@ -203,6 +212,7 @@ class CrawlRunRecorder:
             "discovered": summary["discovered"],
             "skipped_as_seen": summary["skipped_as_seen"],
             "skipped_old": summary["skipped_old"],
+            "skipped_page_rules": summary["skipped_page_rules"],
             "refetched_changed": summary["refetched_changed"],
             "documents_not_modified": summary["documents_not_modified"],
             "blocked": summary["blocked"],

@@ -53,6 +53,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's RobotsTxtMiddleware, checking every request that waited for robots.txt (same place).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.politeness.RobotsTxtMiddleware": 100,
+    # After robots.txt and the guard: a refused article page never costs a tdmrep.json fetch.
+    "crawlers.page_rules.TdmRepMiddleware": 150,
     # Scrapy's RetryMiddleware, reading Retry-After on 429/503 (same place, 550).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.politeness.RetryAfterMiddleware": 550,

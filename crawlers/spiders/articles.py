@@ -3,16 +3,19 @@
 `ArticleChoice` is the candidate choice the crawl and its dry run share: a link is normalised,
 then dropped before any request when it is off the source's domains, filtered out by
 include/exclude, dated before the cut-off, already requested in this run, already stored and not
-changed since, or over the run's limit. `page_problem` says why a fetched page is not an article.
+changed since, or over the run's limit. `page_problem` says why a fetched page is not an article;
+`PageSkips` drops (and remembers) a page whose own rules the source chose to skip
+(`skip_pages`, `crawlers.page_rules`); `raw_page` is a page kept, as the store takes it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
@@ -21,6 +24,8 @@ from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
 from crawlers import discovery, incremental
+from crawlers.page_rules import SKIPPED_STAT, skipped_stat
+from crawlers.pipelines import RawPage
 from pipeline.sources.config import Source
 
 logger = logging.getLogger(__name__)
@@ -125,6 +130,70 @@ def page_problem(response: Response, domains: list[str]) -> tuple[str | None, st
     if not response.body.strip():
         return _EMPTY_PAGE, "empty body"  # never an article
     return None
+
+
+#: A skipped page, remembered so that the seen-check passes it over until its document dates a
+#: change after the skip: a rule is a lasting property of the page, refetching it every run
+#: would only fetch the same refusal (the publisher may lift it, hence the change check).
+_RECORD_SKIP = """
+INSERT INTO skipped_pages (url, source, page_rules, skipped_at) VALUES (%s, %s, %s, now())
+ON CONFLICT (url) DO UPDATE SET source = EXCLUDED.source, page_rules = EXCLUDED.page_rules,
+                                skipped_at = EXCLUDED.skipped_at
+"""
+
+
+class PageSkips:
+    """The source's `skip_pages` applied to fetched pages: counted, logged, remembered."""
+
+    def __init__(self, source: Source, crawler: Crawler) -> None:
+        self.source = source
+        self.crawler = crawler
+        self.bot = crawler.settings.get("BOT_NAME") or "newsdesk"  # the name bot metas use
+
+    async def skipped(
+        self, url: str, rules: list[str], conn: psycopg.AsyncConnection | None
+    ) -> bool:
+        """True when the page's rules include one the source skips; the page is then
+        remembered in skipped_pages (not in a dry run, which has no connection)."""
+        reasons = [rule for rule in rules if rule in self.source.skip_pages]
+        if not reasons:
+            return False
+        stats = self.crawler.stats
+        stats.inc_value(SKIPPED_STAT)
+        for rule in reasons:  # a page skipped for two rules counts under both
+            stats.inc_value(skipped_stat(rule))
+        logger.info(
+            "[%s] not stored: %s: %s (skip_pages)", self.source.name, url, ", ".join(reasons)
+        )
+        if conn is not None:
+            try:
+                await conn.execute(_RECORD_SKIP, (url, self.source.name, rules))
+            except psycopg.Error as exc:
+                # Losing the note costs one refetch next run, no data: not the run's failure.
+                why = str(exc).strip().partition("\n")[0]
+                logger.warning("[%s] cannot note skipped page %s: %s", self.source.name, url, why)
+        return True
+
+
+def raw_page(
+    source: str, article: dict[str, Any], response: Response, rules: list[str]
+) -> RawPage:
+    """The fetched page to store, under the URL discovery found (`article`: its request meta)."""
+    return RawPage(
+        source=source,
+        url=article["url"],
+        final_url=response.url,
+        status=response.status,
+        headers={
+            key.decode("latin-1"): [v.decode("latin-1") for v in values]
+            for key, values in response.headers.items()
+        },
+        body=response.body,
+        discovered_via=article["discovery"]["discovered_via"],
+        discovery=article["discovery"],
+        fetched_at=datetime.now(UTC),
+        page_rules=rules,
+    )
 
 
 def problem_lasts(stat: str | None) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,14 +31,17 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers import discovery, incremental, queue_dirs
+from crawlers.page_rules import read_page_rules
 from crawlers.pipelines import RawPage, pages_stored
 from crawlers.runs import DB_ERROR_STAT
 from crawlers.spiders.articles import (
     ArticleChoice,
+    PageSkips,
     failure_lasts,
     failure_line,
     page_problem,
     problem_lasts,
+    raw_page,
 )
 from crawlers.spiders.documents import (
     ROBOTS,
@@ -55,7 +58,12 @@ from pipeline.sources.config import Source, get_sources
 
 logger = logging.getLogger(__name__)
 
-_SEEN_QUERY = "SELECT url, fetched_at FROM raw_pages WHERE url = ANY(%s)"
+# Stored pages, and pages skipped for a rule the source still skips (`PageSkips`); the newest
+# fetch of a URL comes last and wins.
+_SEEN_QUERY = """
+SELECT url, fetched_at FROM raw_pages WHERE url = ANY(%(urls)s) UNION ALL
+SELECT url, skipped_at FROM skipped_pages WHERE url = ANY(%(urls)s) AND page_rules && %(skip)s
+ORDER BY 2"""
 #: URLs per seen-check query: a 50,000-URL sitemap becomes 50 queries, not one huge array.
 _SEEN_CHUNK = 1000
 #: Article pages go before discovery documents, so pages found are fetched (and stored) early.
@@ -135,6 +143,7 @@ class NewsSpider(scrapy.Spider):
             limit=spider.limit,
             max_links=crawler.settings.getint("NEWSDESK_MAX_LINKS_PER_DOCUMENT", 50_000),
         )
+        spider.page_skips = PageSkips(source, crawler)
         crawler.signals.connect(spider._close_db, signal=signals.spider_closed)
         crawler.signals.connect(spider._pages_stored, signal=pages_stored)
         if not crawler.settings.get("JOBDIR"):
@@ -328,9 +337,11 @@ class NewsSpider(scrapy.Spider):
         if self._db is None or not urls:
             return {}
         seen: dict[str, datetime] = {}
+        skip = list(self.source.skip_pages)
         try:
             for start in range(0, len(urls), _SEEN_CHUNK):
-                cursor = await self._db.execute(_SEEN_QUERY, (urls[start : start + _SEEN_CHUNK],))
+                chunk = {"urls": urls[start : start + _SEEN_CHUNK], "skip": skip}
+                cursor = await self._db.execute(_SEEN_QUERY, chunk)
                 seen.update((url, fetched) for url, fetched in await cursor.fetchall())
         except psycopg.Error as exc:
             self._db_failed(exc)
@@ -340,7 +351,7 @@ class NewsSpider(scrapy.Spider):
 
     # --- article pages ---------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterable[RawPage]:
+    async def parse_article(self, response: Response) -> list[RawPage]:
         article = response.meta["newsdesk_article"]
         problem = page_problem(response, self.source.domains)
         if problem is not None:
@@ -349,22 +360,11 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(stat)
             self.documents.settle([article["url"]], safe=problem_lasts(stat))
             return self._page_failed(article["url"], why)
-        return [
-            RawPage(
-                source=self.source.name,
-                url=article["url"],
-                final_url=response.url,
-                status=response.status,
-                headers={
-                    key.decode("latin-1"): [v.decode("latin-1") for v in values]
-                    for key, values in response.headers.items()
-                },
-                body=response.body,
-                discovered_via=article["discovery"]["discovered_via"],
-                discovery=article["discovery"],
-                fetched_at=datetime.now(UTC),
-            )
-        ]
+        rules = read_page_rules(response, self.page_skips.bot)
+        if await self.page_skips.skipped(article["url"], rules, self._db):
+            self.documents.settle([article["url"]], safe=True)  # remembered: see PageSkips
+            return []
+        return [raw_page(self.source.name, article, response, rules)]
 
     def article_failed(self, failure: Failure) -> None:
         url = failure.request.meta["newsdesk_article"]["url"]
