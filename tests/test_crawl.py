@@ -458,6 +458,6 @@ def test_robots_sitemaps_gzip_loops_and_non_html(
         (stats,) = conn.execute("SELECT stats FROM crawl_runs").fetchone()
     assert stats["pages_failed"] == 1  # the PDF: fetched, not HTML, not stored
     assert stats["robots_denied"] == 1  # /private/x
-    # robots.txt twice (ours and the robots middleware's), 2 indexes, 2 sitemaps, 4 pages: the
-    # index listed by itself and by its child is not fetched again.
-    assert stats["requests"] == 2 + 2 + 2 + 4
+    # robots.txt twice (ours and the robots middleware's), 2 indexes, 2 sitemaps, 4 pages and
+    # the site's tdmrep.json once: the index listed by itself and by its child is not fetched again.
+    assert stats["requests"] == 2 + 2 + 2 + 4 + 1

@@ -59,6 +59,18 @@ def test_headers_and_metas_together() -> None:
     assert read_page_rules(response, "newsdesk") == ["noarchive", "nofollow", "noindex"]
 
 
+def test_metas_are_read_from_the_whole_head_only() -> None:
+    script = "<script>var x = '" + "y" * 40_000 + "';</script>"  # past the parser's first chunks
+    late = page(script + '<meta name="robots" content="noindex">')
+    assert read_page_rules(late, "newsdesk") == ["noindex"]
+    in_body = HtmlResponse(
+        URL,
+        body=b'<html><head></head><body><meta name="robots" content="noindex"></body></html>',
+        request=Request(URL),
+    )
+    assert read_page_rules(in_body, "newsdesk") == []
+
+
 def test_a_page_that_says_nothing_has_no_rules() -> None:
     assert read_page_rules(page('<meta name="robots" content="index, follow">'), "newsdesk") == []
 

@@ -36,3 +36,6 @@ COMMENT ON COLUMN v_article_page_rules.article_id IS 'The article (articles.id, 
 COMMENT ON COLUMN v_article_page_rules.canonical_url IS 'The article''s canonical URL.';
 COMMENT ON COLUMN v_article_page_rules.source IS 'The source the article was crawled from.';
 COMMENT ON COLUMN v_article_page_rules.page_rules IS 'noindex, noarchive, nofollow, tdm-reserved: what the page said of itself when fetched.';
+
+-- The crawl now also asks each site for its TDMRep file.
+COMMENT ON COLUMN v_source_daily.requests IS 'HTTP requests made (every kind: robots.txt, /.well-known/tdmrep.json, feeds, sitemaps, listings, articles).';
