@@ -21,7 +21,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -88,15 +88,35 @@ def _reservation(value: str | None) -> bool | None:
 
 # --- /.well-known/tdmrep.json --------------------------------------------------------------
 
-TdmFile = list[tuple[re.Pattern[str], bool]]  # (location pattern, reserved), in file order
+class TdmRule(NamedTuple):
+    """One rule of a tdmrep.json: its `location` as the literal runs between its `*`s."""
+
+    pieces: tuple[str, ...]
+    anchored: bool  # the location ended with `$`
+    reserved: bool
+
+    def matches(self, path: str) -> bool:
+        """robots.txt's pattern syntax: a path prefix, `*` any run of characters, a final `$`
+        the end. Matched piece by piece, leftmost first (linear; a regex of many `*`s from a
+        hostile file could backtrack for ever; Protego keeps its own matcher private)."""
+        first, *rest = self.pieces
+        if not path.startswith(first):
+            return False
+        if not rest:
+            return not self.anchored or path == first
+        at = len(first)
+        *middle, last = rest
+        for piece in middle:
+            found = path.find(piece, at)
+            if found < 0:
+                return False
+            at = found + len(piece)
+        if self.anchored:
+            return path.endswith(last) and len(path) - len(last) >= at
+        return path.find(last, at) >= 0
 
 
-def _location_pattern(location: str) -> re.Pattern[str]:
-    """A TDMRep `location` as a regex: a path prefix where `*` is any run of characters and a
-    final `$` anchors the end (robots.txt's syntax; Protego keeps its matcher private)."""
-    anchored = location.endswith("$")
-    body = re.escape(location.removesuffix("$")).replace(r"\*", ".*")
-    return re.compile(body + ("$" if anchored else ""))
+TdmFile = list[TdmRule]  # in file order
 
 
 def parse_tdmrep(body: bytes) -> TdmFile:
@@ -113,7 +133,9 @@ def parse_tdmrep(body: bytes) -> TdmFile:
         reserved = rule.get("tdm-reservation") if isinstance(rule, dict) else None
         if not isinstance(location, str) or reserved not in (0, 1) or isinstance(reserved, bool):
             raise ValueError(f"rule {n} needs a 'location' and a 'tdm-reservation' of 0 or 1")
-        rules.append((_location_pattern(location), reserved == 1))
+        anchored = location.endswith("$")
+        pieces = tuple(location.removesuffix("$").split("*"))
+        rules.append(TdmRule(pieces, anchored, reserved == 1))
     return rules
 
 
@@ -122,10 +144,7 @@ def file_reserves(rules: TdmFile, url: str) -> bool | None:
     protocol orders them; None when no rule matches."""
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    for pattern, reserved in rules:
-        if pattern.match(path):
-            return reserved
-    return None
+    return next((rule.reserved for rule in rules if rule.matches(path)), None)
 
 
 # --- one page ------------------------------------------------------------------------------

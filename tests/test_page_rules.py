@@ -6,6 +6,8 @@ tests/test_crawl_page_rules.py.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
@@ -110,6 +112,15 @@ def test_tdmrep_location_patterns_in_file_order() -> None:
     star = parse_tdmrep(b'[{"location": "/*/2026/*.html$", "tdm-reservation": 1}]')
     assert file_reserves(star, URL) is True
     assert file_reserves(star, URL + "?page=2") is None
+
+
+def test_a_hostile_location_pattern_is_matched_in_linear_time() -> None:
+    """As a regex this pattern was still backtracking after 10 s on this path; piece by piece
+    it is instant."""
+    rules = parse_tdmrep(b'[{"location": "/' + b"*a" * 40 + b'*b", "tdm-reservation": 1}]')
+    started = time.perf_counter()
+    assert file_reserves(rules, "https://news.example/" + "a" * 5000) is None
+    assert time.perf_counter() - started < 0.5
 
 
 @pytest.mark.parametrize(
