@@ -135,6 +135,7 @@ def test_a_skipped_page_is_not_fetched_again_next_run(crawled: dict) -> None:
     fetched = {h.path for h in crawled["hits_again"]}
     assert "/rules/feed.xml" in fetched
     assert not fetched & set(PAGES), "a stored or skipped page was fetched again"
+    assert "/.well-known/tdmrep.json" not in fetched  # asked for only before an article page
     assert report["skipped_as_seen"] == len(PAGES)
 
 
