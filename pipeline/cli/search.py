@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "search",
         help="full-text search over articles, best hits first",
-        description='Web-search syntax: words, "a phrase", or, -excluded.',
+        description='Web-search syntax: words, "a phrase", or, -excluded. Each article is matched '
+                    "in its own language. One hit per story, with its number of copies, unless "
+                    "--every-copy.",
     )
     parser.add_argument("query", nargs="?", help='what to look for, e.g. \'"central bank" -rates\'')
     parser.add_argument("--source", metavar="NAME", help="only this source's articles")
