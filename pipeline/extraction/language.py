@@ -1,6 +1,6 @@
 """The article's language: the page's declaration, checked against a language detector.
 
-The rule (also in docs/architecture.md, "Language"):
+The rule (also in docs/extraction.md, the "language" row):
 
 1. The declaration is the page's own (`<html lang>`, JSON-LD `inLanguage`, `og:locale` or a
    language meta tag, in that order), else the source's configured `language:`. Only the base
