@@ -94,6 +94,9 @@ def test_detect_is_confident_on_a_paragraph_and_counts_chinese_varieties_as_chin
         ("en", Detected("ru", 0.99), MIN_WORDS_TO_OVERRIDE - 1, "en"),
         ("en", Detected("ru", CONFIDENT - 0.01), 500, "en"),
         ("nb", Detected("no", 1.0), 500, "nb"),  # one language, two spellings
+        ("hr", Detected("bs", 0.99), 500, "hr"),  # standards the detector confuses
+        ("id", Detected("ms", 0.99), 500, "id"),
+        ("hr", Detected("sl", 0.99), 500, "sl"),  # a neighbour outside the macrolanguage
         (None, Detected("ru", CONFIDENT), 5, "ru"),
         (None, Detected("ru", CONFIDENT - 0.01), 500, None),
     ],
