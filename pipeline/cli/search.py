@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "search",
         help="full-text search over articles, best hits first",
-        description='Web-search syntax: words, "a phrase", or, -excluded.',
+        description='Web-search syntax: words, "a phrase", or, -excluded. Each article is matched '
+                    "in its own language. One hit per story, with its number of copies, unless "
+                    "--every-copy.",
     )
     parser.add_argument("query", nargs="?", help='what to look for, e.g. \'"central bank" -rates\'')
     parser.add_argument("--source", metavar="NAME", help="only this source's articles")
@@ -28,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="only articles published on or after DATE (YYYY-MM-DD, UTC)")
     parser.add_argument("--language", metavar="CODE", help="only articles in this language")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="hits (default 20)")
+    parser.add_argument("--every-copy", action="store_true",
+                        help="a hit per article, not one per story (copies of a story share it)")
     parser.add_argument(
         "--index", action="store_true",
         help="first index articles pending for search, on every core (needs write access)",
@@ -54,7 +58,8 @@ def handle(args: argparse.Namespace) -> int:
             raise NewsdeskError(f"unknown source {args.source!r}")
         try:
             hits = search(conn, args.query, source=args.source, since=args.since,
-                          limit=args.limit, language=args.language)
+                          limit=args.limit, language=args.language,
+                          every_copy=args.every_copy)
         except psycopg.errors.UndefinedFunction:
             raise NewsdeskError(
                 "the database has no search yet: run `newsdesk db migrate`"
@@ -65,13 +70,14 @@ def handle(args: argparse.Namespace) -> int:
     table.add_column("rank", justify="right")
     table.add_column("published (UTC)", no_wrap=True)
     table.add_column("source", no_wrap=True)
+    table.add_column("copies", justify="right")
     table.add_column("title")
     table.add_column("url", overflow="fold")
     for n, hit in enumerate(hits, 1):
         when = hit.published_at
         published = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else "-"
         # Text(), not str: a headline is data, never rich markup.
-        table.add_row(str(n), f"{hit.rank:.3f}", published, Text(hit.source),
+        table.add_row(str(n), f"{hit.rank:.3f}", published, Text(hit.source), str(hit.copies),
                       Text(hit.title or "-"), Text(hit.canonical_url))
     if not hits:
         table.caption = "no hits"

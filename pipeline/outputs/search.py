@@ -1,9 +1,11 @@
 """Full-text search over articles: indexing pending articles, and ranked queries.
 
-The SQL does the work (migration 0003): `newsdesk_index_search()` fills `articles.search_vector`
-for articles still pending, `search_articles()` ranks hits (and parses still-pending articles on
-the fly, so results are complete before indexing catches up). Indexing is kept out of the loader
-because parsing text is the slow part of full-text search; here it runs on several connections.
+The SQL does the work (migrations 0003 and 0013): `newsdesk_index_search()` fills
+`articles.search_vector` for articles still pending, `search_articles()` parses the query with the
+configuration of every stored language and ranks hits, one per story with its number of copies
+(and parses still-pending articles on the fly, so results are complete before indexing catches
+up). Indexing is kept out of the loader because parsing text is the slow part of full-text
+search; here it runs on several connections.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class Hit:
     title: str | None
     canonical_url: str
     snippet: str
+    story_id: int | None
+    copies: int  # articles in the hit's story, this one included
 
 
 def count_unindexed(conn: psycopg.Connection) -> int:
@@ -64,10 +68,12 @@ def search(
     since: datetime | None = None,
     limit: int = 20,
     language: str | None = None,
+    every_copy: bool = False,
 ) -> list[Hit]:
-    """Ranked hits for a web-search-syntax query, best first."""
+    """Ranked hits for a web-search-syntax query, best first: one per story unless
+    `every_copy`."""
     rows = conn.execute(
-        "SELECT * FROM search_articles(%s, %s, %s, %s, %s)",
-        [query, source, since, limit, language],
+        "SELECT * FROM search_articles(%s, %s, %s, %s, %s, %s)",
+        [query, source, since, limit, language, every_copy],
     ).fetchall()
     return [Hit(*row) for row in rows]
