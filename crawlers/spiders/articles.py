@@ -1,7 +1,8 @@
 """The news spider's article side: which discovered links it requests, and which pages it keeps.
 
-`ArticleChoice` is the candidate choice the crawl and its dry run share: a link is normalised,
-then dropped before any request when it is off the source's domains, filtered out by
+`ArticleChoice` is the candidate choice the crawl and its dry run share: a link is requested as
+discovered (fragment removed) and compared by its URL key (`pipeline.text.urls.url_key`); it is
+dropped before any request when it is off the source's domains, filtered out by
 include/exclude, dated before the cut-off, already requested in this run, already stored and not
 changed since, or over the run's limit. `page_problem` says why a fetched page is not an article.
 """
@@ -22,13 +23,15 @@ from twisted.python.failure import Failure
 
 from crawlers import discovery, incremental
 from pipeline.sources.config import Source
+from pipeline.text.urls import url_key, url_to_request
 
 logger = logging.getLogger(__name__)
 
 #: The stat of an empty 200 at an article URL: a server fault (a deploy, a full disk).
 _EMPTY_PAGE = "newsdesk/empty_page"
 
-Candidates = dict[str, dict[str, Any]]  # normalised URL -> what its document said about it
+#: URL key -> (the URL as discovered, to request; what its document said about it)
+Candidates = dict[str, tuple[str, dict[str, Any]]]
 
 
 class ArticleChoice:
@@ -42,7 +45,7 @@ class ArticleChoice:
         self.limit = limit
         self.max_links = max_links
         self.oldest = incremental.cutoff(source.limits.max_age_days)
-        self.scheduled: set[str] = set()  # article URLs requested in this run
+        self.scheduled: set[str] = set()  # the keys of the article URLs requested in this run
 
     @property
     def stats(self) -> StatsCollector:
@@ -65,7 +68,7 @@ class ArticleChoice:
         candidates: Candidates = {}
         for found_url, meta in found:
             self.stats.inc_value(f"newsdesk/discovered/{meta['discovered_via']}")
-            url = incremental.normalise_url(found_url)
+            url = url_to_request(found_url)
             if not discovery.on_domains(url, self.source.domains):
                 self.stats.inc_value("newsdesk/offsite")
             elif not self.source.wants(url):
@@ -73,28 +76,29 @@ class ArticleChoice:
             elif incremental.too_old(meta, self.oldest):
                 self.stats.inc_value("newsdesk/skipped_old")
             else:
-                candidates.setdefault(url, meta)
+                candidates.setdefault(url_key(url), (url, meta))
         return candidates, bounded
 
     def unscheduled(self, candidates: Candidates) -> list[str]:
-        """The candidates not yet requested in this run (those worth a seen-check)."""
-        return [url for url in candidates if url not in self.scheduled]
+        """The keys of the candidates not yet requested in this run (worth a seen-check)."""
+        return [key for key in candidates if key not in self.scheduled]
 
     def take(
         self, candidates: Candidates, seen: dict[str, datetime]
-    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
-        """The candidates to request now, marked scheduled; False when the limit cut some.
+    ) -> tuple[list[tuple[str, str, dict[str, Any]]], bool]:
+        """The candidates to request now as (key, URL, meta), marked scheduled; False when the
+        limit cut some.
 
-        `seen` holds the stored ones with when each was fetched: one is fetched again only when
+        `seen` holds the stored keys with when each was fetched: one is fetched again only when
         its document dates a change after that (by its own lastmod/updated date).
         """
         chosen = []
         complete = True
-        for url, meta in candidates.items():
-            if url in self.scheduled:  # another document may have taken it
+        for key, (url, meta) in candidates.items():
+            if key in self.scheduled:  # another document may have taken it
                 continue
-            if url in seen:
-                if not incremental.changed_since(meta, seen[url]):
+            if key in seen:
+                if not incremental.changed_since(meta, seen[key]):
                     self.stats.inc_value("newsdesk/skipped_seen")
                     continue
                 self.stats.inc_value("newsdesk/refetch_changed")
@@ -103,9 +107,9 @@ class ArticleChoice:
                 self.stats.inc_value("newsdesk/skipped_limit")
                 complete = False
                 continue
-            self.scheduled.add(url)
+            self.scheduled.add(key)
             self.stats.inc_value("newsdesk/article_requests")
-            chosen.append((url, meta))
+            chosen.append((key, url, meta))
         return chosen, complete
 
 
