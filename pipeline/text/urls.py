@@ -46,20 +46,22 @@ def url_key(url: str) -> str:
     IDNA-encodes the host, normalises percent-escapes and dot segments in the path and keeps
     `;params`; the default port, the fragment (`#!` included: it is never sent, so both
     addresses fetch the same bytes) and tracking parameters are dropped, and the query sorted.
-    A URL with no scheme or host, or one that cannot be parsed, is returned trimmed.
+    A URL with no scheme or host keeps its path as written; one that cannot be parsed is returned
+    trimmed.
     """
     url = url.strip()
     try:
         parts = urlsplit(safe_url_string(url))
-        if not parts.scheme or not parts.netloc:
-            return url
+        query = _query_key(parts.query)
+        if not parts.scheme or not parts.netloc:  # a relative URL: only its query and fragment
+            return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
         base = canonicalize_url(urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")))
     except ValueError:  # e.g. an unclosed IPv6 host "http://[::1", or a host IDNA refuses
         return url
     scheme, netloc, path, _, _ = urlsplit(base)
     if scheme in _DEFAULT_PORTS:
         netloc = netloc.removesuffix(_DEFAULT_PORTS[scheme])
-    return urlunsplit((scheme, netloc, path, _query_key(parts.query), ""))
+    return urlunsplit((scheme, netloc, path, query, ""))
 
 
 def _query_key(query: str) -> str:
