@@ -25,7 +25,7 @@ _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
-def _is_tracking(name: str) -> bool:
+def is_tracking_param(name: str) -> bool:
     name = name.lower()
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
@@ -73,7 +73,7 @@ def _query_key(query: str) -> str:
     the raw query string (`index.php?/archives/123`) takes for another page."""
     pieces = []
     for piece in query.split("&"):
-        if piece and not _is_tracking(unquote_plus(piece.partition("=")[0])):
+        if piece and not is_tracking_param(unquote_plus(piece.partition("=")[0])):
             pieces.append(_ESCAPE.sub(_normal_escape, piece))
     return "&".join(sorted(pieces))
 
