@@ -35,7 +35,7 @@ class DocumentRead:
     url: str  # as requested
     kind: str  # discovery.FEED, SITEMAP, LISTING or ROBOTS
     links: list[discovery.Discovered] = field(default_factory=list)  # its article links
-    wanted: list[str] = field(default_factory=list)  # those the source wants (normalised)
+    wanted: list[str] = field(default_factory=list)  # the URL keys of those the source wants
     children: list[str] = field(default_factory=list)  # sitemaps followed from an index/robots
     next_url: str | None = None  # a listing's next page, when followed
     index: bool = False  # a sitemap index

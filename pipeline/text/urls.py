@@ -10,7 +10,10 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunspli
 import tld
 from w3lib.url import canonicalize_url, safe_url_string
 
-# Query parameters that only track the visitor, never select content.
+# Query parameters that only track the visitor, never select content. Not courlan's tracker
+# pattern: it also drops any name like `ref`, `source`, `session`, `cid`, `uid` or `eid`, which
+# select the page on some sites (`article.php?cid=5`). A link with `?ref=rss` costs one more
+# fetch when discovery also lists it bare; merging two pages would cost one of them.
 TRACKING_PARAMS = frozenset({
     "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
     "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
