@@ -54,9 +54,8 @@ class MigrationState:
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     migrations = []
     # __init__.py makes the folder a package; every other .sql or .py file is a migration.
-    for path in sorted(p for p in directory.glob("*.*") if p.name != "__init__.py"):
-        if path.suffix not in (".sql", ".py"):
-            continue
+    files = [p for p in directory.iterdir() if p.suffix in (".sql", ".py")]
+    for path in sorted(p for p in files if p.name != "__init__.py"):
         match = _FILENAME.match(path.name)
         if not match:
             raise NewsdeskError(f"{path}: migration files are named NNNN_lowercase_name.sql or .py")

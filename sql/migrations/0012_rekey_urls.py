@@ -51,7 +51,7 @@ def _new_keys(conn: psycopg.Connection, table: str, column: str) -> None:
         sql.Identifier(column), sql.Identifier(table))
     last = 0
     while rows := conn.execute(select, [last, BATCH]).fetchall():
-        with conn.cursor().copy("COPY new_keys (id, key) FROM STDIN") as copy:
+        with conn.cursor() as cur, cur.copy("COPY new_keys (id, key) FROM STDIN") as copy:
             for row_id, url in rows:
                 copy.write_row((row_id, url_key(url)))
         last = rows[-1][0]
