@@ -29,6 +29,7 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 
 def is_tracking_param(name: str) -> bool:
+    """True for a query parameter name that only tracks the visitor (case-blind)."""
     name = name.lower()
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
@@ -42,8 +43,9 @@ def url_to_request(found: str) -> str:
 
 
 def url_key(url: str) -> str:
-    """The identity of the resource a URL names: two URLs share a key only when no server can
-    tell them apart (used for every comparison: the seen-check, raw_pages, articles).
+    """The identity of the resource a URL names (used for every comparison: the seen-check,
+    raw_pages, articles). Two URLs share a key only when they are one address by RFC 3986's
+    equivalences, but for the order of query pairs, empty ones and tracking parameters.
 
     w3lib's `canonicalize_url` (Scrapy's request fingerprint) lower-cases scheme and host,
     IDNA-encodes the host, normalises percent-escapes and dot segments in the path and keeps
