@@ -1,4 +1,4 @@
-"""Incremental discovery: URL identity, the age cut-off, "has it changed?", and document state.
+"""Incremental discovery: the age cut-off, "has it changed?", and document state.
 
 The pure functions decide, from what a feed or sitemap says about a link, whether to request it;
 the two queries keep each discovery document's validators (ETag / Last-Modified) in
@@ -14,20 +14,6 @@ from typing import Any
 import psycopg
 
 from pipeline.text.dates import parse_iso8601
-from pipeline.text.urls import canonical_url
-
-
-def normalise_url(url: str) -> str:
-    """The URL the seen-check and raw_pages use: scheme and host lowercased, default port,
-    fragment and tracking parameters dropped, query sorted (courlan, via pipeline.text.urls).
-
-    A URL the standard library cannot even split (`http://[::1`, an unclosed IPv6 host) is
-    returned as given: it is then dropped as off the source's domains, never a crash.
-    """
-    try:
-        return canonical_url(url)
-    except ValueError:
-        return url.strip()
 
 
 def entry_date(meta: dict[str, Any]) -> datetime | None:

@@ -48,13 +48,15 @@ def from_item(item: EvalItem) -> Article:
 def _raw_page(conn: psycopg.Connection, art: Article) -> int:
     html = f"<html><body>{art.url}</body></html>".encode()
     return conn.execute(
-        """INSERT INTO raw_pages (source, url, final_url, status, html_gz, content_sha256,
-                                  discovered_via, fetched_at)
-           VALUES (%s, %s, %s, 200, %s, %s, 'import', %s)
-           ON CONFLICT (url) DO UPDATE SET fetched_at = EXCLUDED.fetched_at
+        """INSERT INTO raw_pages (source, url, url_key, final_url, status, html_gz,
+                                  content_sha256, discovered_via, fetched_at)
+           VALUES (%(url)s, %(fetch)s, %(fetch)s, %(final)s, 200, %(html)s, %(sha)s, 'import',
+                   %(at)s)
+           ON CONFLICT (url_key) DO UPDATE SET fetched_at = EXCLUDED.fetched_at
            RETURNING id""",
-        [art.source, art.url + f"#{art.fetched_at.timestamp()}", art.url, gzip.compress(html),
-         hashlib.sha256(html).digest(), art.fetched_at],
+        {"url": art.source, "fetch": art.url + f"#{art.fetched_at.timestamp()}",
+         "final": art.url, "html": gzip.compress(html), "sha": hashlib.sha256(html).digest(),
+         "at": art.fetched_at},
     ).fetchone()[0]
 
 

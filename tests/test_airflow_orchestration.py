@@ -142,10 +142,10 @@ def test_prune_deletes_only_old_processed_pages(db_url, tmp_path):
         for url, age, processed in [("old", 40, True), ("new", 5, True), ("pending", 40, False)]:
             body = url.encode()
             conn.execute(
-                """INSERT INTO raw_pages (source, url, final_url, status, html_gz, content_sha256,
-                       discovered_via, fetched_at, processed_at, extractor_version)
-                   VALUES ('alpha', %s, %s, 200, %s, %s, 'feed', %s, %s, %s)""",
-                [url, url, gzip.compress(body), hashlib.sha256(body).digest(),
+                """INSERT INTO raw_pages (source, url, url_key, final_url, status, html_gz,
+                       content_sha256, discovered_via, fetched_at, processed_at, extractor_version)
+                   VALUES ('alpha', %s, %s, %s, 200, %s, %s, 'feed', %s, %s, %s)""",
+                [url, url, url, gzip.compress(body), hashlib.sha256(body).digest(),
                  now - timedelta(days=age), now if processed else None,
                  EXTRACTOR_VERSION if processed else None],
             )

@@ -333,20 +333,6 @@ def test_on_domains(url: str, expected: bool) -> None:
 # --- incremental and politeness helpers ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("url", "normal"),
-    [
-        ("HTTP://Example.COM:80/a/b?utm_source=x&id=2#frag", "http://example.com/a/b?id=2"),
-        ("https://example.com:443/a/?fbclid=1", "https://example.com/a/"),
-        ("https://example.com/a/?b=2&a=1", "https://example.com/a/?a=1&b=2"),
-        ("https://example.com", "https://example.com/"),
-        ("http://127.0.0.1:8123/2026/03/01/x-1/", "http://127.0.0.1:8123/2026/03/01/x-1/"),
-    ],
-)
-def test_urls_are_normalised_before_the_seen_check(url: str, normal: str) -> None:
-    assert incremental.normalise_url(url) == normal
-
-
 def test_cutoff_and_change_decisions() -> None:
     now = _dt(2026, 3, 15, tzinfo=_UTC)
     oldest = incremental.cutoff(2, now)

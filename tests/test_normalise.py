@@ -1,4 +1,4 @@
-"""Normalisation: canonical URLs, dates, author lists, body lines, content hash."""
+"""Normalisation: AMP URLs, dates, author lists, body lines, content hash."""
 
 from __future__ import annotations
 
@@ -16,24 +16,7 @@ from pipeline.text.dates import (
     plausible_date,
     to_utc,
 )
-from pipeline.text.urls import amp_to_canonical, canonical_url, same_site
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://Example.COM/news/a?utm_source=tw&utm_medium=social&id=7#comments",
-         "https://example.com/news/a?id=7"),
-        ("https://www.example.com/a?fbclid=IwAR0x&gclid=abc&page=2",
-         "https://www.example.com/a?page=2"),
-        ("http://example.com:80/a?mc_cid=1&mc_eid=2", "http://example.com/a"),
-        ("https://example.com:443/story#top", "https://example.com/story"),
-        ("https://example.com/b?z=1&a=2", "https://example.com/b?a=2&z=1"),  # sorted
-        ("https://example.com", "https://example.com/"),
-    ],
-)
-def test_canonical_url_strips_tracking_and_fragment(url: str, expected: str) -> None:
-    assert canonical_url(url) == expected
+from pipeline.text.urls import amp_to_canonical, same_site, url_key
 
 
 def test_same_site_compares_registered_domains() -> None:
@@ -157,7 +140,7 @@ def test_normalise_language(value: str | None, expected: str | None) -> None:
     ],
 )
 def test_amp_to_canonical(url: str, expected: str) -> None:
-    assert canonical_url(amp_to_canonical(url)) == expected
+    assert url_key(amp_to_canonical(url)) == expected
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ def test_the_wheel_holds_every_package_and_the_data_files(wheel):
     missing = {p for p in packages if f"{p}/__init__.py" not in names}
     assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(missing)}"
     shipped = {
-        "pipeline/db/migrations": (REPO_ROOT / "sql" / "migrations").glob("*.sql"),
+        "pipeline/db/migrations": (REPO_ROOT / "sql" / "migrations").glob("[0-9]*"),
         "pipeline/airflow/dags": (REPO_ROOT / "dags").glob("*.py"),
     }
     for folder, files in shipped.items():
@@ -109,7 +109,7 @@ def test_installed_wheel_runs_the_demo_and_ships_the_dags(venv, tmp_path):
         demo = run([newsdesk, "demo", "--articles", "30"], cwd=cwd, env=env, timeout=600)
         assert "dedupe:" in demo.stdout and "new stories" in demo.stdout, demo.stdout[-2000:]
         status = run([newsdesk, "db", "status"], cwd=cwd, env=env, timeout=120)
-        migrations = len(list((REPO_ROOT / "sql" / "migrations").glob("*.sql")))
+        migrations = len(list((REPO_ROOT / "sql" / "migrations").glob("[0-9]*")))
         assert f"{migrations} applied, 0 pending" in status.stdout, status.stdout
 
         # pyarrow is the parquet extra, not installed here: one line that names it.

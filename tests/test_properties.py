@@ -7,17 +7,18 @@ Examples are bounded (max_examples, no deadline flakiness) so the file runs in s
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from crawlers import discovery, incremental
+from crawlers import discovery
 from pipeline.article import Article
 from pipeline.errors import NewsdeskError
 from pipeline.extraction.extract import NotAnArticle, extract_article
 from pipeline.text.dates import parse_date
-from pipeline.text.urls import canonical_url
+from pipeline.text.urls import TRACKING_PARAMS, url_key
 
 # derandomize: the same examples every run, so the suite stays deterministic; a new search is a
 # matter of running with --hypothesis-seed.
@@ -57,32 +58,42 @@ def urls(draw: st.DrawFn) -> str:
 @given(urls())
 @example("http://example.com/a?utm_source=x&b=2&a=1#frag")
 @example("http://example.com:99999/")
-def test_canonical_url_is_idempotent_and_never_crashes(url: str) -> None:
-    once = canonical_url(url)
+@example("http://example.com/story.php?12345")
+@example("http://example.com/a;jsessionid=X?%7e=%zz")
+def test_url_key_is_idempotent_and_never_crashes(url: str) -> None:
+    once = url_key(url)
     assert isinstance(once, str)
-    assert canonical_url(once) == once
+    assert url_key(once) == once
 
 
-def test_canonical_url_of_an_unclosed_ipv6_host() -> None:
-    assert canonical_url("http://[::1") == "http://[::1"
+_tracking = st.lists(
+    st.tuples(st.sampled_from([*sorted(TRACKING_PARAMS), "utm_source", "UTM_Campaign", "pk_kwd"]),
+              st.text(alphabet="abcXYZ019-_.~ %&=", max_size=6)),
+    min_size=1, max_size=3,
+)
 
 
-def test_crawler_normalises_an_unclosed_ipv6_host_without_crashing() -> None:
-    assert isinstance(incremental.normalise_url("http://[::1"), str)
+@FAST
+@given(urls(), _tracking, st.randoms())
+@example("http://example.com/story.php?12345", [("fbclid", "x")], None)
+def test_tracking_parameters_never_make_a_second_key(url: str, tracking, random) -> None:
+    """The same URL with tracking pairs added anywhere in its query has the same key."""
+    base, hash_, fragment = url.partition("#")
+    path, _, query = base.partition("?")
+    pieces = [p for p in query.split("&") if p]
+    for name, value in tracking:
+        at = random.randint(0, len(pieces)) if random else len(pieces)
+        pieces.insert(at, f"{name}={quote(value, safe='')}")
+    tracked = f"{path}?{'&'.join(pieces)}{hash_}{fragment}"
+    assert url_key(tracked) == url_key(url)
 
 
 @FAST
 @given(st.text(max_size=200))
-def test_crawler_url_normalisation_never_crashes_on_any_text(text: str) -> None:
+def test_url_key_never_crashes_on_any_text(text: str) -> None:
     """Any text at all, including broken hosts such as an unclosed '[': never an exception."""
-    normalised = incremental.normalise_url(text)
-    assert incremental.normalise_url(normalised) == normalised
-
-
-@FAST
-@given(urls())
-def test_crawler_url_normalisation_never_crashes(url: str) -> None:
-    assert isinstance(incremental.normalise_url(url), str)
+    key = url_key(text)
+    assert url_key(key) == key
 
 
 @SLOW

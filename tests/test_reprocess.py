@@ -18,6 +18,7 @@ from pipeline.demo_site import DemoSite, serve_demo_site
 from pipeline.processing.reprocess import reprocess
 from pipeline.processing.stage import process_pending
 from pipeline.sources.config import Source, load_sources
+from pipeline.text.urls import url_key
 from tests.cli import newsdesk, run_demo
 from tests.dedupe_helpers import add_sources, partition
 
@@ -128,15 +129,17 @@ def page_html(a: int, b: int) -> bytes:
 def store_page(conn: psycopg.Connection, url: str, html: bytes) -> None:
     """Store a page as a crawl does: new content makes it pending again."""
     conn.execute(
-        """INSERT INTO raw_pages AS r (source, url, final_url, status, html_gz, content_sha256,
-                                       discovered_via, fetched_at)
-           VALUES ('dailyplanet', %(url)s, %(url)s, 200, %(html_gz)s, %(sha)s, 'import', now())
-           ON CONFLICT (url) DO UPDATE SET
+        """INSERT INTO raw_pages AS r (source, url, url_key, final_url, status, html_gz,
+                                       content_sha256, discovered_via, fetched_at)
+           VALUES ('dailyplanet', %(url)s, %(key)s, %(url)s, 200, %(html_gz)s, %(sha)s, 'import',
+                   now())
+           ON CONFLICT (url_key) DO UPDATE SET
                html_gz = EXCLUDED.html_gz, content_sha256 = EXCLUDED.content_sha256,
                fetched_at = EXCLUDED.fetched_at,
                processed_at = NULL, process_error = NULL, extractor_version = NULL
            WHERE r.content_sha256 IS DISTINCT FROM EXCLUDED.content_sha256""",
-        {"url": url, "html_gz": gzip.compress(html), "sha": hashlib.sha256(html).digest()})
+        {"url": url, "key": url_key(url), "html_gz": gzip.compress(html),
+         "sha": hashlib.sha256(html).digest()})
     conn.commit()
 
 

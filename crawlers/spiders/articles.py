@@ -1,7 +1,8 @@
 """The news spider's article side: which discovered links it requests, and which pages it keeps.
 
-`ArticleChoice` is the candidate choice the crawl and its dry run share: a link is normalised,
-then dropped before any request when it is off the source's domains, filtered out by
+`ArticleChoice` is the candidate choice the crawl and its dry run share: a link is requested as
+discovered (fragment removed) and compared by its URL key (`pipeline.text.urls.url_key`); it is
+dropped before any request when it is off the source's domains, filtered out by
 include/exclude, dated before the cut-off, already requested in this run, already stored and not
 changed since, or over the run's limit. `page_problem` says why a fetched page is not an article;
 `PageSkips` drops (and remembers) a page whose own rules the source chose to skip
@@ -27,13 +28,15 @@ from crawlers import discovery, incremental
 from crawlers.page_rules import SKIPPED_STAT, skipped_stat
 from crawlers.pipelines import RawPage
 from pipeline.sources.config import Source
+from pipeline.text.urls import url_key, url_to_request
 
 logger = logging.getLogger(__name__)
 
 #: The stat of an empty 200 at an article URL: a server fault (a deploy, a full disk).
 _EMPTY_PAGE = "newsdesk/empty_page"
 
-Candidates = dict[str, dict[str, Any]]  # normalised URL -> what its document said about it
+#: URL key -> (the URL as discovered, to request; what its document said about it)
+Candidates = dict[str, tuple[str, dict[str, Any]]]
 
 
 class ArticleChoice:
@@ -47,7 +50,7 @@ class ArticleChoice:
         self.limit = limit
         self.max_links = max_links
         self.oldest = incremental.cutoff(source.limits.max_age_days)
-        self.scheduled: set[str] = set()  # article URLs requested in this run
+        self.scheduled: set[str] = set()  # the keys of the article URLs requested in this run
 
     @property
     def stats(self) -> StatsCollector:
@@ -70,7 +73,7 @@ class ArticleChoice:
         candidates: Candidates = {}
         for found_url, meta in found:
             self.stats.inc_value(f"newsdesk/discovered/{meta['discovered_via']}")
-            url = incremental.normalise_url(found_url)
+            url = url_to_request(found_url)
             if not discovery.on_domains(url, self.source.domains):
                 self.stats.inc_value("newsdesk/offsite")
             elif not self.source.wants(url):
@@ -78,28 +81,29 @@ class ArticleChoice:
             elif incremental.too_old(meta, self.oldest):
                 self.stats.inc_value("newsdesk/skipped_old")
             else:
-                candidates.setdefault(url, meta)
+                candidates.setdefault(url_key(url), (url, meta))
         return candidates, bounded
 
     def unscheduled(self, candidates: Candidates) -> list[str]:
-        """The candidates not yet requested in this run (those worth a seen-check)."""
-        return [url for url in candidates if url not in self.scheduled]
+        """The keys of the candidates not yet requested in this run (worth a seen-check)."""
+        return [key for key in candidates if key not in self.scheduled]
 
     def take(
         self, candidates: Candidates, seen: dict[str, datetime]
-    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
-        """The candidates to request now, marked scheduled; False when the limit cut some.
+    ) -> tuple[list[tuple[str, str, dict[str, Any]]], bool]:
+        """The candidates to request now as (key, URL, meta), marked scheduled; False when the
+        limit cut some.
 
-        `seen` holds the stored ones with when each was fetched: one is fetched again only when
+        `seen` holds the stored keys with when each was fetched: one is fetched again only when
         its document dates a change after that (by its own lastmod/updated date).
         """
         chosen = []
         complete = True
-        for url, meta in candidates.items():
-            if url in self.scheduled:  # another document may have taken it
+        for key, (url, meta) in candidates.items():
+            if key in self.scheduled:  # another document may have taken it
                 continue
-            if url in seen:
-                if not incremental.changed_since(meta, seen[url]):
+            if key in seen:
+                if not incremental.changed_since(meta, seen[key]):
                     self.stats.inc_value("newsdesk/skipped_seen")
                     continue
                 self.stats.inc_value("newsdesk/refetch_changed")
@@ -108,9 +112,9 @@ class ArticleChoice:
                 self.stats.inc_value("newsdesk/skipped_limit")
                 complete = False
                 continue
-            self.scheduled.add(url)
+            self.scheduled.add(key)
             self.stats.inc_value("newsdesk/article_requests")
-            chosen.append((url, meta))
+            chosen.append((key, url, meta))
         return chosen, complete
 
 
@@ -136,9 +140,11 @@ def page_problem(response: Response, domains: list[str]) -> tuple[str | None, st
 #: change after the skip: a rule is a lasting property of the page, refetching it every run
 #: would only fetch the same refusal (the publisher may lift it, hence the change check).
 _RECORD_SKIP = """
-INSERT INTO skipped_pages (url, source, page_rules, skipped_at) VALUES (%s, %s, %s, now())
-ON CONFLICT (url) DO UPDATE SET source = EXCLUDED.source, page_rules = EXCLUDED.page_rules,
-                                skipped_at = EXCLUDED.skipped_at
+INSERT INTO skipped_pages (url_key, url, source, page_rules, skipped_at)
+VALUES (%s, %s, %s, %s, now())
+ON CONFLICT (url_key) DO UPDATE SET url = EXCLUDED.url, source = EXCLUDED.source,
+                                    page_rules = EXCLUDED.page_rules,
+                                    skipped_at = EXCLUDED.skipped_at
 """
 
 
@@ -151,10 +157,12 @@ class PageSkips:
         self.bot = crawler.settings.get("BOT_NAME") or "newsdesk"  # the name bot metas use
 
     async def skipped(
-        self, url: str, rules: list[str], conn: psycopg.AsyncConnection | None
+        self, article: dict[str, Any], rules: list[str], conn: psycopg.AsyncConnection | None
     ) -> bool:
         """True when the page's rules include one the source skips; the page is then
-        remembered in skipped_pages (not in a dry run, which has no connection)."""
+        remembered in skipped_pages (not in a dry run, which has no connection). `article` is
+        the request's meta: its URL as requested and its key."""
+        url = article["url"]
         reasons = [rule for rule in rules if rule in self.source.skip_pages]
         if not reasons:
             return False
@@ -167,7 +175,7 @@ class PageSkips:
         )
         if conn is not None:
             try:
-                await conn.execute(_RECORD_SKIP, (url, self.source.name, rules))
+                await conn.execute(_RECORD_SKIP, (article["key"], url, self.source.name, rules))
             except psycopg.Error as exc:
                 # Losing the note costs one refetch next run, no data: not the run's failure.
                 why = str(exc).strip().partition("\n")[0]
@@ -182,6 +190,7 @@ def raw_page(
     return RawPage(
         source=source,
         url=article["url"],
+        url_key=article["key"],
         final_url=response.url,
         status=response.status,
         headers={

@@ -35,7 +35,7 @@ class DocumentRead:
     url: str  # as requested
     kind: str  # discovery.FEED, SITEMAP, LISTING or ROBOTS
     links: list[discovery.Discovered] = field(default_factory=list)  # its article links
-    wanted: list[str] = field(default_factory=list)  # those the source wants (normalised)
+    wanted: list[str] = field(default_factory=list)  # the URL keys of those the source wants
     children: list[str] = field(default_factory=list)  # sitemaps followed from an index/robots
     next_url: str | None = None  # a listing's next page, when followed
     index: bool = False  # a sitemap index
@@ -60,13 +60,13 @@ class DocumentLog:
     def __init__(self) -> None:
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.states: dict[str, incremental.DocumentState] = {}
-        self.articles: dict[str, list[str]] = {}  # document -> article URLs requested for it
+        self.articles: dict[str, list[str]] = {}  # document -> keys of the articles it led to
         self.children: dict[str, list[str]] = {}  # document -> documents it led to
-        self.settled: dict[str, bool] = {}  # article or failed document URL -> safe or not
+        self.settled: dict[str, bool] = {}  # article URL key or failed document URL -> safe?
         self.moved: dict[str, str] = {}  # document URL asked for -> its state's (a redirect's)
 
     def requested(self, url: str, articles: list[str]) -> None:
-        """Note the article URLs the document at `url` led to (requested for it or earlier)."""
+        """Note the article URL keys the document at `url` led to (requested for it or earlier)."""
         self.articles.setdefault(url, []).extend(articles)
 
     def followed(self, url: str, child: str) -> None:

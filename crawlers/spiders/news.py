@@ -58,11 +58,12 @@ from pipeline.sources.config import Source, get_sources
 
 logger = logging.getLogger(__name__)
 
-# Stored pages, and pages skipped for a rule the source still skips (`PageSkips`); the newest
+# Stored pages' keys, and pages skipped for a rule the source still skips (`PageSkips`); the newest
 # fetch of a URL comes last and wins.
 _SEEN_QUERY = """
-SELECT url, fetched_at FROM raw_pages WHERE url = ANY(%(urls)s) UNION ALL
-SELECT url, skipped_at FROM skipped_pages WHERE url = ANY(%(urls)s) AND page_rules && %(skip)s
+SELECT url_key, fetched_at FROM raw_pages WHERE url_key = ANY(%(keys)s) UNION ALL
+SELECT url_key, skipped_at FROM skipped_pages
+ WHERE url_key = ANY(%(keys)s) AND page_rules && %(skip)s
 ORDER BY 2"""
 #: URLs per seen-check query: a 50,000-URL sitemap becomes 50 queries, not one huge array.
 _SEEN_CHUNK = 1000
@@ -306,14 +307,14 @@ class NewsSpider(scrapy.Spider):
         the document as read, complete unless a limit cut its links."""
         candidates, bounded = self.articles.wanted(document.links)
         document.wanted = list(candidates)
-        chosen: list[tuple[str, dict[str, Any]]] = []
+        chosen: list[tuple[str, str, dict[str, Any]]] = []
         complete = not bounded
         if candidates:
             seen = await self._already_stored(self.articles.unscheduled(candidates))
             chosen, taken_all = self.articles.take(candidates, seen)
             complete &= taken_all
             # Its articles requested now or for an earlier document: each must end safe.
-            scheduled = [url for url in candidates if url in self.articles.scheduled]
+            scheduled = [key for key in candidates if key in self.articles.scheduled]
             self.documents.requested(document.url, scheduled)
         self.documents.read(response, len(document.links), complete)
         self._document_read(document)
@@ -326,23 +327,23 @@ class NewsSpider(scrapy.Spider):
                 # Deduplicated by ArticleChoice; and a redirect to a page also listed elsewhere
                 # must still be fetched, so it is stored under the URL discovery found.
                 dont_filter=True,
-                meta={"newsdesk_article": {"url": url, "discovery": meta}},
+                meta={"newsdesk_article": {"url": url, "key": key, "discovery": meta}},
             )
-            for url, meta in chosen
+            for key, url, meta in chosen
         ]
 
-    async def _already_stored(self, urls: list[str]) -> dict[str, datetime]:
-        """Which of the URLs raw_pages holds, with when each was fetched: one indexed query per
-        chunk, nothing kept between documents (nothing at all in a dry run)."""
-        if self._db is None or not urls:
+    async def _already_stored(self, keys: list[str]) -> dict[str, datetime]:
+        """Which of the URL keys raw_pages holds, with when each was fetched: one indexed query
+        per chunk, nothing kept between documents (nothing at all in a dry run)."""
+        if self._db is None or not keys:
             return {}
         seen: dict[str, datetime] = {}
         skip = list(self.source.skip_pages)
         try:
-            for start in range(0, len(urls), _SEEN_CHUNK):
-                chunk = {"urls": urls[start : start + _SEEN_CHUNK], "skip": skip}
+            for start in range(0, len(keys), _SEEN_CHUNK):
+                chunk = {"keys": keys[start : start + _SEEN_CHUNK], "skip": skip}
                 cursor = await self._db.execute(_SEEN_QUERY, chunk)
-                seen.update((url, fetched) for url, fetched in await cursor.fetchall())
+                seen.update((key, fetched) for key, fetched in await cursor.fetchall())
         except psycopg.Error as exc:
             self._db_failed(exc)
             # Logged on one line above; CloseSpider ends the callback without a traceback.
@@ -358,17 +359,18 @@ class NewsSpider(scrapy.Spider):
             stat, why = problem
             if stat:
                 self.crawler.stats.inc_value(stat)
-            self.documents.settle([article["url"]], safe=problem_lasts(stat))
+            self.documents.settle([article["key"]], safe=problem_lasts(stat))
             return self._page_failed(article["url"], why)
         rules = read_page_rules(response, self.page_skips.bot)
-        if await self.page_skips.skipped(article["url"], rules, self._db):
-            self.documents.settle([article["url"]], safe=True)  # remembered: see PageSkips
+        if await self.page_skips.skipped(article, rules, self._db):
+            self.documents.settle([article["key"]], safe=True)  # remembered: see PageSkips
             return []
         return [raw_page(self.source.name, article, response, rules)]
 
     def article_failed(self, failure: Failure) -> None:
-        url = failure.request.meta["newsdesk_article"]["url"]
-        self.documents.settle([url], safe=failure_lasts(failure))
+        article = failure.request.meta["newsdesk_article"]
+        url = article["url"]
+        self.documents.settle([article["key"]], safe=failure_lasts(failure))
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             # robots.txt, private address, bot wall: counted by their own stats
             self._fetch_failed(url, failure_line(failure), article=True)
@@ -394,8 +396,8 @@ class NewsSpider(scrapy.Spider):
         self.documents.settle([asked], safe=failure_lasts(failure))
         self._fetch_failed(asked, why, article=False)
 
-    def _pages_stored(self, urls: list[str]) -> None:
-        self.documents.settle(urls, safe=True)
+    def _pages_stored(self, keys: list[str]) -> None:
+        self.documents.settle(keys, safe=True)
 
     def _fetch_failed(self, url: str, why: str, *, article: bool) -> None:
         self.crawler.signals.send_catch_log(signal=fetch_failed, url=url, why=why, article=article)

@@ -24,6 +24,7 @@ from pipeline.cli import (
     demo_site,
     export,
     extract,
+    pages,
     process,
     report,
     reprocess,
@@ -37,8 +38,8 @@ from pipeline.errors import NewsdeskError
 # Order here is the order in `newsdesk --help`. Imported by name, not found by importlib, so an
 # import cycle or a missing module shows at import time and in the import-graph test.
 COMMAND_MODULES = [
-    run, crawl, process, reprocess, dedupe, extract, sources, search, export, report, db, demo,
-    demo_site, airflow,
+    run, crawl, process, reprocess, dedupe, extract, sources, pages, search, export, report, db,
+    demo, demo_site, airflow,
 ]
 
 

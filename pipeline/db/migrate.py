@@ -1,5 +1,8 @@
-"""Numbered SQL migrations, applied in order, one transaction each, recorded with a checksum.
+"""Numbered migrations, applied in order, one transaction each, recorded with a checksum.
 
+A migration is a `.sql` file (the schema) or a `.py` file with a `migrate(conn)` function (data
+that needs Python to rewrite, such as re-keying URLs with w3lib). Both run under the same advisory
+lock, in the same numbered order, each in its own transaction: a `.py` migration must not commit.
 An applied migration whose file has since changed is refused: the database and the file no longer
 describe the same schema, and silently skipping would hide that. Write a new migration instead.
 """
@@ -7,19 +10,21 @@ describe the same schema, and silently skipping would hide that. Write a new mig
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 
 from pipeline.errors import NewsdeskError
 
-#: The .sql files ship as the data-only package pipeline.db.migrations (sql/migrations in the
+#: The migration files ship as the data-only package pipeline.db.migrations (sql/migrations in the
 #: repository, mapped by pyproject.toml). A folder on disk: pip never installs a package zipped.
 MIGRATIONS_DIR = Path(str(resources.files("pipeline.db.migrations")))
-_FILENAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_FILENAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(sql|py)$")
 # Any fixed number: it only has to be the same in every process that migrates.
 _LOCK_KEY = 0x6E657773  # "news"
 
@@ -31,8 +36,9 @@ class Migration:
     path: Path
 
     @property
-    def sql(self) -> str:
-        return self.path.read_text(encoding="utf-8")
+    def kind(self) -> str:
+        """"sql" (the file is run as it is) or "py" (its `migrate(conn)` is called)."""
+        return self.path.suffix[1:]
 
     @property
     def checksum(self) -> str:
@@ -47,10 +53,12 @@ class MigrationState:
 
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     migrations = []
-    for path in sorted(directory.glob("*.sql")):
+    # __init__.py makes the folder a package; every other .sql or .py file is a migration.
+    files = [p for p in directory.iterdir() if p.suffix in (".sql", ".py")]
+    for path in sorted(p for p in files if p.name != "__init__.py"):
         match = _FILENAME.match(path.name)
         if not match:
-            raise NewsdeskError(f"{path}: migration files are named NNNN_lowercase_name.sql")
+            raise NewsdeskError(f"{path}: migration files are named NNNN_lowercase_name.sql or .py")
         migrations.append(Migration(int(match[1]), match[2], path))
     versions = [m.version for m in migrations]
     if len(set(versions)) != len(versions):
@@ -124,11 +132,25 @@ def migrate(conn: psycopg.Connection) -> list[Migration]:
 def _apply(conn: psycopg.Connection, migration: Migration) -> None:
     try:
         with conn.transaction():
-            conn.execute(migration.sql)
+            if migration.kind == "sql":
+                conn.execute(migration.path.read_text(encoding="utf-8"))
+            else:
+                _load(migration).migrate(conn)
             conn.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                 [migration.version, migration.name, migration.checksum],
             )
-    except psycopg.Error as exc:
+    except Exception as exc:  # a .py migration's bug is as much the file's fault as bad SQL
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NewsdeskError(f"{migration.path}: failed to apply: {message}") from None
+
+
+def _load(migration: Migration) -> ModuleType:
+    """The .py migration as a module (its name starts with a digit: no plain import)."""
+    spec = importlib.util.spec_from_file_location(
+        f"newsdesk_migration_{migration.version:04d}", migration.path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "migrate", None)):
+        raise NewsdeskError("a .py migration defines migrate(conn)")
+    return module

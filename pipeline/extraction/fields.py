@@ -14,7 +14,7 @@ from pipeline.extraction.fallback_metadata import TrafilaturaMetadata
 from pipeline.extraction.metadata import PageMetadata, ld_strings
 from pipeline.sources.config import Source
 from pipeline.text.cleaning import word_count
-from pipeline.text.urls import amp_to_canonical, canonical_url, registered_domain, same_site
+from pipeline.text.urls import amp_to_canonical, registered_domain, same_site, url_key
 
 
 def canonical(page: PageMetadata, url: str) -> str:
@@ -24,8 +24,8 @@ def canonical(page: PageMetadata, url: str) -> str:
         if candidate:
             absolute = urljoin(url, candidate.strip())
             if same_site(absolute, url):
-                return canonical_url(absolute)
-    return canonical_url(amp_to_canonical(url))
+                return url_key(absolute)
+    return url_key(amp_to_canonical(url))
 
 
 def description(page: PageMetadata, guessed: TrafilaturaMetadata) -> str | None:

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from pipeline.extraction.metadata import PageMetadata, ld_strings
-from pipeline.text.urls import canonical_url, same_site
+from pipeline.text.urls import same_site, url_key
 
 _CREDIT = re.compile(
     r"\b(?:originally\s+(?:appeared|published|ran)|first\s+(?:appeared|published)|"
@@ -92,7 +92,7 @@ def _cross_site_canonical(page: PageMetadata, url: str) -> str | None:
         if candidate and candidate.strip():
             absolute = urljoin(url, candidate.strip())
             if absolute.startswith(("http://", "https://")) and not same_site(absolute, url):
-                return canonical_url(absolute)
+                return url_key(absolute)
     return None
 
 
@@ -127,5 +127,5 @@ def _credit_link(el: etree._Element, url: str) -> str | None:
         href = (a.get("href") or "").strip()
         absolute = urljoin(url, href) if href else ""
         if absolute.startswith(("http://", "https://")) and not same_site(absolute, url):
-            return canonical_url(absolute)
+            return url_key(absolute)
     return None

@@ -25,6 +25,7 @@ from psycopg.types.json import Jsonb
 
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import Source
+from pipeline.text.urls import url_key
 
 # Headers that described the transfer, not the page: the stored body is already decoded.
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -38,11 +39,12 @@ SELECT url, final_url, source, status, headers, html_gz, discovered_via, discove
 """
 
 _UPSERT_PAGE = """
-INSERT INTO raw_pages AS r (source, url, final_url, status, headers, html_gz, content_sha256,
-                            discovered_via, discovery, fetched_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, 'import', %s, %s)
-ON CONFLICT (url) DO UPDATE SET
-    final_url = EXCLUDED.final_url, status = EXCLUDED.status, headers = EXCLUDED.headers,
+INSERT INTO raw_pages AS r (source, url, url_key, final_url, status, headers, html_gz,
+                            content_sha256, discovered_via, discovery, fetched_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'import', %s, %s)
+ON CONFLICT (url_key) DO UPDATE SET
+    url = EXCLUDED.url, final_url = EXCLUDED.final_url, status = EXCLUDED.status,
+    headers = EXCLUDED.headers,
     html_gz = EXCLUDED.html_gz, content_sha256 = EXCLUDED.content_sha256,
     discovery = EXCLUDED.discovery, fetched_at = EXCLUDED.fetched_at,
     processed_at = NULL, process_error = NULL, extractor_version = NULL
@@ -191,8 +193,8 @@ def _import_record(conn, record, matcher: SourceMatcher, forced: Source | None, 
     fetched_at = datetime.fromisoformat(when.replace("Z", "+00:00")) if when else datetime.now(UTC)
     row = conn.execute(
         _UPSERT_PAGE,
-        [source.name, discovered, uri, status, Jsonb(headers), gzip.compress(body, 6),
-         hashlib.sha256(body).digest(), Jsonb(discovery), fetched_at],
+        [source.name, discovered, url_key(discovered), uri, status, Jsonb(headers),
+         gzip.compress(body, 6), hashlib.sha256(body).digest(), Jsonb(discovery), fetched_at],
     ).fetchone()
     if row is None:
         stats.unchanged += 1

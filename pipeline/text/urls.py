@@ -1,17 +1,19 @@
-"""URL identity: canonical URLs, AMP pages, registered domains."""
+"""URL identity: the key that says when two URLs name one page, AMP pages, registered domains."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-import courlan
 import tld
+from w3lib.url import canonicalize_url, safe_url_string
 
-# Query parameters that only track the visitor, never select content. courlan's strict mode
-# knows most of them; this list makes the contract explicit and adds the ones it misses.
+# Query parameters that only track the visitor, never select content. Not courlan's tracker
+# pattern: it also drops any name like `ref`, `source`, `session`, `cid`, `uid` or `eid`, which
+# select the page on some sites (`article.php?cid=5`). A link with `?ref=rss` costs one more
+# fetch when discovery also lists it bare; merging two pages would cost one of them.
 TRACKING_PARAMS = frozenset({
     "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
     "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
@@ -21,34 +23,69 @@ TRACKING_PARAMS = frozenset({
 })
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_", "hmb_", "ga_")
 
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
-def _is_tracking(name: str) -> bool:
+
+def is_tracking_param(name: str) -> bool:
+    """True for a query parameter name that only tracks the visitor (case-blind)."""
     name = name.lower()
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
 
-def canonical_url(url: str) -> str:
-    """The URL without tracking parameters or fragment, host lower-cased, default port dropped.
+def url_to_request(found: str) -> str:
+    """The URL to fetch for a link as discovered: trimmed, fragment removed, nothing else.
 
-    Remaining query parameters are sorted, and percent-encoding normalised (courlan), so that
-    two links to the same page compare equal. A URL courlan cannot handle is returned trimmed.
+    Never the key: a server may answer `story.php?12345` and `story.php?12346` differently, and
+    only the address the site itself wrote is sure to name the page it means."""
+    return found.strip().partition("#")[0]
+
+
+def url_key(url: str) -> str:
+    """The identity of the resource a URL names (used for every comparison: the seen-check,
+    raw_pages, articles). Two URLs share a key only when they are one address by RFC 3986's
+    equivalences, but for the order of query pairs, empty ones and tracking parameters.
+
+    w3lib's `canonicalize_url` (Scrapy's request fingerprint) lower-cases scheme and host,
+    IDNA-encodes the host, normalises percent-escapes and dot segments in the path and keeps
+    `;params`; the default port, the fragment (`#!` included: it is never sent, so both
+    addresses fetch the same bytes) and tracking parameters are dropped, and the query sorted.
+    A URL with no scheme or host keeps its path as written; one that cannot be parsed is returned
+    trimmed.
     """
     url = url.strip()
     try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 host "http://[::1": nothing to normalise
+        parts = urlsplit(safe_url_string(url))
+        query = _query_key(parts.query)
+        if not parts.scheme or not parts.netloc:  # a relative URL: only its query and fragment
+            return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+        base = canonicalize_url(urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")))
+    except ValueError:  # e.g. an unclosed IPv6 host "http://[::1", or a host IDNA refuses
         return url
-    if not parts.scheme or not parts.netloc:
-        return url
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
-    )
-    stripped = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query,
-                           ""))
-    try:
-        return courlan.normalize_url(stripped, strict=False)
-    except (ValueError, AttributeError):
-        return stripped
+    scheme, netloc, path, _, _ = urlsplit(base)
+    if scheme in _DEFAULT_PORTS:
+        netloc = netloc.removesuffix(_DEFAULT_PORTS[scheme])
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _query_key(query: str) -> str:
+    """The query's pairs without tracking ones, sorted, each piece kept as written but for
+    percent-escapes (unreserved characters decoded, hex upper-cased: RFC 3986 6.2.2).
+
+    Hand-written because w3lib's query canonicalisation reads the query as a form: it writes
+    `?12345` as `?12345=` and `?/archives/123` as `?%2Farchives%2F123=`, which a server reading
+    the raw query string (`index.php?/archives/123`) takes for another page."""
+    pieces = []
+    for piece in query.split("&"):
+        if piece and not is_tracking_param(unquote_plus(piece.partition("=")[0])):
+            pieces.append(_ESCAPE.sub(_normal_escape, piece))
+    return "&".join(sorted(pieces))
+
+
+def _normal_escape(match: re.Match[str]) -> str:
+    char = chr(int(match[1], 16))
+    return char if char in _UNRESERVED else "%" + match[1].upper()
 
 
 _AMP_FLAGS = frozenset({"amp", "_amp", "amp_js_v", "usqp"})

@@ -11,7 +11,8 @@ ALTER TABLE raw_pages
 COMMENT ON COLUMN raw_pages.page_rules IS 'What the page says of itself when fetched: noindex, noarchive, nofollow (X-Robots-Tag for all bots or for newsdesk, meta robots or meta newsdesk; none = noindex + nofollow) and tdm-reserved (a W3C TDMRep reservation: the tdm-reservation header or meta, or the origin''s /.well-known/tdmrep.json). Empty for pages fetched before 0014 or that say nothing.';
 
 CREATE TABLE skipped_pages (
-    url         text PRIMARY KEY,
+    url_key     text PRIMARY KEY,
+    url         text NOT NULL,
     source      text NOT NULL REFERENCES sources (name),
     page_rules  text[] NOT NULL
         CHECK (cardinality(page_rules) > 0
@@ -19,6 +20,7 @@ CREATE TABLE skipped_pages (
     skipped_at  timestamptz NOT NULL
 );
 COMMENT ON TABLE skipped_pages IS 'Article pages fetched but not stored because their own rules include one the source''s skip_pages names. The crawl passes such a URL over until its feed or sitemap dates a change after skipped_at, or the source stops skipping that rule.';
+COMMENT ON COLUMN skipped_pages.url_key IS 'The page''s identity (as raw_pages.url_key): what the crawl''s seen-check compares.';
 COMMENT ON COLUMN skipped_pages.url IS 'The URL as discovered and requested (as raw_pages.url).';
 COMMENT ON COLUMN skipped_pages.source IS 'The source whose crawl skipped it.';
 COMMENT ON COLUMN skipped_pages.page_rules IS 'Every rule the page said of itself when last fetched (as raw_pages.page_rules), not only those skipped for.';
