@@ -8,7 +8,7 @@ Choosing which of a page's dates is its publication date is `pipeline.extraction
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +17,8 @@ import dateparser
 import dateparser.date
 import dateparser.search
 from dateutil.parser import isoparse
+
+from pipeline.article import NO_ZONE
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # Tolerance for dates "in the future": covers clock skew and a naive local time read in the
@@ -30,36 +32,48 @@ def to_utc(value: datetime, tz: str | None = None) -> datetime:
     return _aware(value, tz).astimezone(UTC)
 
 
+def publisher_clock(value: datetime | None) -> datetime | None:
+    """An aware date in the fixed offset it has at that instant (a source's IANA zone becomes
+    its offset then), as it is stored and read back; `NO_ZONE` stays as it is."""
+    if value is None or value.tzinfo is NO_ZONE:
+        return value
+    return value.astimezone(timezone(value.utcoffset()))
+
+
 def parse_date(value: str | datetime | date | None, tz: str | None = None,
                languages: list[str] | None = None) -> datetime | None:
-    """Parse a date as found in metadata or a byline into aware UTC, or None.
+    """Parse a date as found in metadata or a byline into an aware datetime in the offset the
+    page wrote (the publisher's calendar day), or None.
 
     ISO 8601 first (fast path, most metadata); anything else through dateparser in the given
-    languages. A bare calendar date ("2026-03-12") is kept as midnight UTC of that day so that
-    the declared day survives any time zone.
+    languages. A time without a zone is read in the source's zone `tz` (an IANA name), else
+    kept as the publisher's wall clock (`NO_ZONE`: its day is the written day, its offset
+    unknown). A bare calendar date ("2026-03-12") is midnight `NO_ZONE` whatever `tz`: a day
+    has no offset, and its day survives any time zone.
     """
-    parsed = parse_date_local(value, tz, languages)
-    try:
-        return to_utc(parsed) if parsed else None
-    except OverflowError:  # year 1 east of UTC: not a publication date anyway
-        return None
+    parsed = _parse_aware(value, tz, languages)
+    if parsed is not None:
+        try:
+            to_utc(parsed)
+        except OverflowError:  # year 1 east of UTC: no instant, and no publication date anyway
+            return None
+    return parsed
 
 
-def parse_date_local(value: str | datetime | date | None, tz: str | None = None,
-                     languages: list[str] | None = None) -> datetime | None:
-    """Like `parse_date`, but keeps the offset the page declared (the publisher's calendar day)."""
+def _parse_aware(value: str | datetime | date | None, tz: str | None,
+                 languages: list[str] | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
         return _aware(value, tz)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return datetime(value.year, value.month, value.day, tzinfo=NO_ZONE)
     text = " ".join(str(value).split())
     if not text or len(text) > 200:
         return None
     if _DATE_ONLY.match(text):
         try:
-            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return datetime.fromisoformat(text).replace(tzinfo=NO_ZONE)
         except ValueError:
             return None
     try:
@@ -135,8 +149,9 @@ def parse_relative(text: str, reference: datetime, tz: str | None = None,
 
 
 def _aware(value: datetime, tz: str | None) -> datetime:
+    """A naive value read in the source's zone, else as the publisher's wall clock."""
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        value = value.replace(tzinfo=ZoneInfo(tz) if tz else UTC)
+        value = value.replace(tzinfo=ZoneInfo(tz) if tz else NO_ZONE)
     return value
 
 
@@ -206,11 +221,11 @@ DATE_IN_TEXT = re.compile(
 def parse_shown(raw: str, tz: str | None, languages: list[str] | None) -> datetime | None:
     """A date written for readers, labels and surrounding words allowed ("By Jane · 3/4/2025")."""
     stripped = DATE_LABEL.sub("", raw).strip()
-    parsed = parse_date_local(stripped, tz, languages)
+    parsed = parse_date(stripped, tz, languages)
     if parsed:
         return parsed
     for match in DATE_IN_TEXT.finditer(raw):
-        parsed = parse_date_local(match.group(0).strip(" ,-|"), tz, languages)
+        parsed = parse_date(match.group(0).strip(" ,-|"), tz, languages)
         if parsed:
             return parsed
     settings = {"REQUIRE_PARTS": ["day", "month", "year"], "RETURN_AS_TIMEZONE_AWARE": False,
@@ -220,7 +235,7 @@ def parse_shown(raw: str, tz: str | None, languages: list[str] | None) -> dateti
                                               settings=settings)
     except (ValueError, TypeError, OverflowError, KeyError):
         hits = None
-    return parse_date_local(hits[0][1], tz) if hits else None
+    return parse_date(hits[0][1], tz) if hits else None
 
 
 _URL_DATE = re.compile(
