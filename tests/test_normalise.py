@@ -89,6 +89,9 @@ def test_parse_date_keeps_the_publishers_clock() -> None:
         NO_ZONE, "2026-03-12", "day")
     assert parse_date("12 mars 2026 14h30", "Europe/Paris", ["fr"]) == datetime(
         2026, 3, 12, 14, 30, tzinfo=paris)
+    # a zone written in the text is kept, whatever the source's zone
+    written = parse_date("Thu, 12 Mar 2026 14:30:00 -0400", "Europe/Paris")
+    assert (written.date().isoformat(), offset_minutes(written)) == ("2026-03-12", -240)
     assert parse_date("no date here") is None
     assert parse_date(None) is None
 

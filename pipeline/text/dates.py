@@ -98,7 +98,9 @@ def _date_parser(languages: tuple[str, ...]) -> dateparser.date.DateDataParser:
     the slow path, only when the page's language is unknown."""
     # No "relative-time": "2025 week" or "late 2025" would become a date counted back from the
     # clock of the machine. Relative bylines go through `parse_relative`, against the fetch time.
-    settings = {"RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DAY_OF_MONTH": "first",
+    # Without RETURN_AS_TIMEZONE_AWARE, a zone the text writes ("01:01 +0200", "1:01 AM EDT")
+    # is kept on the result and a zone-less time stays naive (then read as `_aware` says).
+    settings = {"PREFER_DAY_OF_MONTH": "first",
                 "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
                 "REQUIRE_PARTS": ["day", "month", "year"]}
     try:
@@ -228,7 +230,7 @@ def parse_shown(raw: str, tz: str | None, languages: list[str] | None) -> dateti
         parsed = parse_date(match.group(0).strip(" ,-|"), tz, languages)
         if parsed:
             return parsed
-    settings = {"REQUIRE_PARTS": ["day", "month", "year"], "RETURN_AS_TIMEZONE_AWARE": False,
+    settings = {"REQUIRE_PARTS": ["day", "month", "year"],
                 "PARSERS": ["timestamp", "custom-formats", "absolute-time"]}
     try:
         hits = dateparser.search.search_dates(raw, languages=languages or ["en"],
