@@ -64,6 +64,14 @@ def test_a_source_zone_gives_a_zone_less_time_its_offset() -> None:
         "2020-06-03T01:01:00", None)  # no zone anywhere: the wall clock, no offset claimed
 
 
+def test_an_offset_no_place_uses_is_not_a_date() -> None:
+    """"+19:00" parses, but no place keeps that clock: the page's date is not read from it (and
+    cannot break the batch that stores it on the offset column's check)."""
+    head = '<meta property="article:published_time" content="2020-06-03T01:01:00+19:00">'
+    art = extract_article(page(head), "https://x.example/a", fetched_at=FETCHED)
+    assert art.published_offset_minutes != 19 * 60
+
+
 def test_extract_command_prints_the_publishers_offset(tmp_path) -> None:
     saved = tmp_path / "late.html"
     saved.write_text(LATE_NIGHT, encoding="utf-8")

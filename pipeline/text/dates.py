@@ -24,6 +24,7 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # Tolerance for dates "in the future": covers clock skew and a naive local time read in the
 # wrong zone (UTC+14 at worst), while rejecting embargo/event dates and placeholder years.
 MAX_FUTURE_SKEW = timedelta(hours=15)
+MAX_OFFSET = timedelta(hours=14)  # UTC-12 to UTC+14 are the offsets in use ("+19:00" is not one)
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
@@ -158,8 +159,9 @@ def _aware(value: datetime, tz: str | None) -> datetime:
 
 
 def plausible_date(value: datetime | None, reference: datetime | None = None) -> bool:
-    """Not before 1990 and not after `reference` (the fetch time, else now) plus a small skew."""
-    if value is None:
+    """Not before 1990, not after `reference` (the fetch time, else now) plus a small skew, and
+    in a real UTC offset (the stored offset's range, `articles.published_offset_minutes`)."""
+    if value is None or abs(value.utcoffset()) > MAX_OFFSET:
         return False
     reference = reference or datetime.now(UTC)
     return EARLIEST <= to_utc(value) <= to_utc(reference) + MAX_FUTURE_SKEW

@@ -7,11 +7,11 @@
 
 ALTER TABLE articles
     ADD COLUMN published_offset_minutes smallint
-        CHECK (published_offset_minutes BETWEEN -1080 AND 1080),
+        CHECK (published_offset_minutes BETWEEN -840 AND 840),
     ADD COLUMN published_precision text
         CHECK (published_precision IN ('day', 'minute', 'second')),
     ADD COLUMN modified_offset_minutes smallint
-        CHECK (modified_offset_minutes BETWEEN -1080 AND 1080),
+        CHECK (modified_offset_minutes BETWEEN -840 AND 840),
     ADD COLUMN modified_precision text
         CHECK (modified_precision IN ('day', 'minute', 'second'));
 
