@@ -93,9 +93,10 @@ def test_jsonld_graph_wins_field_by_field() -> None:
     assert art.extractor_version == EXTRACTOR_VERSION
     assert not art.is_paywalled
     data = art.to_json()
-    assert data["published_at"] == "2026-03-17T08:15:00+00:00"
+    assert data["published_at"] == "2026-03-17T09:15:00+01:00"  # as the publisher wrote it
+    assert data["published_precision"] == "minute"
     assert json.loads(json.dumps(data)) == data
-    pickle.loads(pickle.dumps(art))  # crosses process boundaries in the process stage
+    assert pickle.loads(pickle.dumps(art)) == art  # crosses process boundaries in the stage
 
 
 def test_opengraph_only_page() -> None:

@@ -87,7 +87,7 @@ def test_amp_page_maps_to_its_canonical_page() -> None:
 def local_day(html: str, url: str = "https://blog.example/guide/", **kwargs) -> tuple:
     """The published day in the page's own offset, and the step that gave it."""
     art = extract_article(html, url, fetched_at=FETCHED, **kwargs)
-    local = art.extras["published_local"]
+    local = art.published_at
     return (local.date().isoformat() if local else None), art.date_source
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import pickle
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from pipeline.article import NO_ZONE, as_written, offset_minutes, precision
 from pipeline.text.bylines import clean_authors
 from pipeline.text.cleaning import clean_body, content_hash, fix_mojibake, normalise_language
 from pipeline.text.dates import (
     parse_date,
-    parse_date_local,
     parse_iso8601,
     parse_relative,
     plausible_date,
@@ -52,30 +53,66 @@ def test_clean_authors(raw: list, expected: list[str]) -> None:
     assert clean_authors(raw, site_names=["Example News", "example.com"]) == expected
 
 
-def test_parse_date_to_aware_utc() -> None:
+def test_parse_date_keeps_the_publishers_clock() -> None:
+    paris = timezone(timedelta(hours=1))
     assert parse_date("2026-03-12T14:30:00+01:00") == datetime(2026, 3, 12, 13, 30, tzinfo=UTC)
+    assert parse_date("2026-03-12T14:30:00+01:00").utcoffset() == timedelta(hours=1)
     assert parse_date("2026-03-12T14:30:00Z") == datetime(2026, 3, 12, 14, 30, tzinfo=UTC)
     # naive: read in the source's time zone (Paris is UTC+1 in March)
-    assert parse_date("2026-03-12 14:30", "Europe/Paris") == datetime(
-        2026, 3, 12, 13, 30, tzinfo=UTC)
-    # bare day: midnight UTC of the declared day, whatever the zone
-    assert parse_date("2026-03-12", "America/New_York") == datetime(2026, 3, 12, tzinfo=UTC)
+    parsed = parse_date("2026-03-12 14:30", "Europe/Paris")
+    assert parsed == datetime(2026, 3, 12, 14, 30, tzinfo=paris)
+    assert offset_minutes(parsed) == 60
+    # naive without a source zone: the written wall clock, offset unknown
+    parsed = parse_date("2026-03-12 23:30")
+    assert (parsed.tzinfo, parsed.date().isoformat(), offset_minutes(parsed)) == (
+        NO_ZONE, "2026-03-12", None)
+    # bare day: the written day, no offset and no time, whatever the zone
+    parsed = parse_date("2026-03-12", "America/New_York")
+    assert (parsed.tzinfo, parsed.date().isoformat(), precision(parsed)) == (
+        NO_ZONE, "2026-03-12", "day")
     assert parse_date("12 mars 2026 14h30", "Europe/Paris", ["fr"]) == datetime(
-        2026, 3, 12, 13, 30, tzinfo=UTC)
+        2026, 3, 12, 14, 30, tzinfo=paris)
+    # a zone written in the text is kept, whatever the source's zone
+    written = parse_date("Thu, 12 Mar 2026 14:30:00 -0400", "Europe/Paris")
+    assert (written.date().isoformat(), offset_minutes(written)) == ("2026-03-12", -240)
     assert parse_date("no date here") is None
     assert parse_date(None) is None
 
 
-def test_parse_date_local_keeps_declared_offset() -> None:
-    local = parse_date_local("2026-07-10T00:30:00+02:00")
+def test_parse_date_keeps_declared_offset() -> None:
+    local = parse_date("2026-07-10T00:30:00+02:00")
     assert local.date().isoformat() == "2026-07-10"
     assert to_utc(local).date().isoformat() == "2026-07-09"
+
+
+@pytest.mark.parametrize(("value", "written", "minutes", "precision_"), [
+    (datetime(2020, 6, 3, 1, 1, tzinfo=timezone(timedelta(hours=2))),
+     "2020-06-03T01:01:00+02:00", 120, "minute"),
+    (datetime(2020, 6, 3, 1, 1, 7, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+     "2020-06-03T01:01:07-05:30", -330, "second"),
+    (datetime(2020, 6, 3, 1, 1, tzinfo=NO_ZONE), "2020-06-03T01:01:00", None, "minute"),
+    (datetime(2020, 1, 12, tzinfo=NO_ZONE), "2020-01-12", None, "day"),
+    (datetime(2020, 1, 12, tzinfo=timezone(timedelta(hours=9))), "2020-01-12", 540, "day"),
+])
+def test_dates_are_written_as_the_publisher_wrote_them(value, written, minutes, precision_):
+    assert (offset_minutes(value), precision(value)) == (minutes, precision_)
+    assert as_written(value, minutes, precision_) == written
+    # read back from the database: the instant in UTC, with the offset and precision beside it
+    assert as_written(value.astimezone(UTC), minutes, precision_) == written
+    # and through a worker process: a zone-less date stays zone-less
+    assert offset_minutes(pickle.loads(pickle.dumps(value))) == minutes
+
+
+def test_stored_dates_without_precision_stay_utc() -> None:
+    """Rows extracted before the offset was kept: their UTC instant, printed as one."""
+    value = datetime(2020, 6, 2, 23, 1, tzinfo=UTC)
+    assert as_written(value, None, None) == "2020-06-02T23:01:00+00:00"
 
 
 @pytest.mark.parametrize(("value", "expected"), [
     ("2026-03-18T07:30:00+01:00", datetime(2026, 3, 18, 6, 30, tzinfo=UTC)),
     (" 2026-03-18T07:30:00Z ", datetime(2026, 3, 18, 7, 30, tzinfo=UTC)),
-    ("2026-03-18T07:30:00", datetime(2026, 3, 18, 7, 30, tzinfo=UTC)),  # naive: UTC
+    ("2026-03-18T07:30:00", datetime(2026, 3, 18, 7, 30, tzinfo=UTC)),  # naive: as UTC
     ("2026-03", datetime(2026, 3, 1, tzinfo=UTC)),  # W3C datetime allows a month alone
     ("Wed, 18 Mar 2026 07:30:00 +0100", None),  # not ISO 8601: undated, never guessed
     ("", None),

@@ -93,7 +93,7 @@ def test_report_renders_in_chromium_with_its_charts(demo_report):
     first_day = report_day - timedelta(days=DAYS - 1)
     days_with_articles = Counter(
         (t.publisher, day) for t in truth_by_key(site).values()
-        if first_day <= (day := t.published_at.astimezone(UTC).date()) <= report_day)
+        if first_day <= (day := t.published_at.date()) <= report_day)  # publisher's day
     page = open_page(report, PROBE)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     SCREENSHOT.write_bytes(page.screenshot)

@@ -207,7 +207,7 @@ class Report:
                 self.say(f"  {url}: not an article ({exc})")
                 continue
             good += 1
-            date = art.published_at.isoformat() if art.published_at else "-"
+            date = art.to_json()["published_at"] or "-"  # as the publisher wrote it
             self.say(f"  {url}\n    title: {'yes' if art.title else 'NO'} · date: {date}"
                      f" ({art.date_source or 'none'}) · authors: {', '.join(art.authors) or 'NONE'}"
                      f" · body: {len(art.body)} chars, {art.word_count} words")  # fmt: skip

@@ -8,6 +8,7 @@ from pipeline.cli.console import print_process_stats
 from pipeline.cli.jobs import process_stage
 from pipeline.cli.options import add_sources_option
 from pipeline.db import connect_migrated
+from pipeline.processing.reprocess import pruned_utc_dates_note
 from pipeline.processing.stage import mark_for_reprocessing
 from pipeline.sources.config import load_sources
 
@@ -32,6 +33,8 @@ def handle(args: argparse.Namespace) -> int:
     with connect_migrated() as conn:
         if args.reprocess:
             print(f"{mark_for_reprocessing(conn, args.source)} page(s) marked for reprocessing")
+            if note := pruned_utc_dates_note(conn, args.source):
+                print(note)
         stats = process_stage(conn, sources, only=args.source, workers=args.workers)
     print_process_stats(stats)
     return 0

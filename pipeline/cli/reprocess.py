@@ -10,7 +10,7 @@ from pipeline.cli.console import progress, stdout
 from pipeline.cli.options import add_sources_option, parse_since
 from pipeline.db import connect_migrated
 from pipeline.errors import NewsdeskError
-from pipeline.processing.reprocess import FIELDS, count_pages, reprocess
+from pipeline.processing.reprocess import FIELDS, count_pages, pruned_utc_dates_note, reprocess
 from pipeline.sources.config import get_sources, load_sources
 
 
@@ -41,6 +41,7 @@ def handle(args: argparse.Namespace) -> int:
         with progress("re-extracting", "pages", total) as advance:
             stats = reprocess(conn, sources, only=args.source, since=args.since,
                               workers=args.workers, on_batch=advance)
+        note = pruned_utc_dates_note(conn, args.source)
     summary = Table(title="reprocess", show_edge=False)
     for column in ("pages", "articles changed", "unchanged", "new", "no article",
                    "page changed meanwhile"):
@@ -58,4 +59,6 @@ def handle(args: argparse.Namespace) -> int:
         stdout.print(fields)
     else:
         stdout.print("no field changed")
+    if note:
+        stdout.print(note)
     return 0

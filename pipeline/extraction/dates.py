@@ -45,10 +45,10 @@ from pipeline.extraction.metadata import PageMetadata
 from pipeline.extraction.shown_dates import ShownDate, byline_dates, headline_dates
 from pipeline.text.dates import (
     MAX_FUTURE_SKEW,
-    parse_date_local,
+    parse_date,
     parse_shown,
     plausible_date,
-    to_utc,
+    publisher_clock,
     url_date,
 )
 
@@ -66,11 +66,11 @@ def trafilatura_date_params(fetched_at: datetime | None) -> dict:
 
 @dataclass(frozen=True, slots=True)
 class PageDates:
-    """The dates chosen for one page."""
+    """The dates chosen for one page, each in the offset the page wrote (`publisher_clock`,
+    `NO_ZONE` when it gave none): its calendar day is the publisher's."""
 
-    published_local: datetime | None  # in the offset the page declared (its calendar day)
-    published: datetime | None  # UTC
-    modified: datetime | None  # UTC; None when it is before the publication
+    published: datetime | None
+    modified: datetime | None  # None when it is before the publication
     source: str | None  # the `date_source` label of the step that gave `published`
 
 
@@ -79,12 +79,11 @@ def choose(page: PageMetadata, guessed: TrafilaturaMetadata, tree: etree._Elemen
            hints: dict) -> PageDates:
     """The page's publication date (and the step that gave it) and its modification date."""
     clues = DateClues(page, guessed, tree, url, tz, languages, fetched_at, hints)
-    published_local, source = published(clues)
-    published_at = to_utc(published_local) if published_local else None
-    modified = to_utc(clues.modified[0]) if clues.modified else None
+    published_at, source = published(clues)
+    modified = clues.modified[0] if clues.modified else None
     if modified and published_at and modified < published_at:
         modified = None
-    return PageDates(published_local, published_at, modified, source)
+    return PageDates(publisher_clock(published_at), publisher_clock(modified), source)
 
 
 @dataclass
@@ -106,7 +105,7 @@ class DateClues:
     def plausible(self, values: Iterable[str | datetime]) -> Iterator[datetime]:
         """Each value parsed in the page's languages, if it is a plausible date."""
         for value in values:
-            parsed = parse_date_local(value, self.tz, self.languages)
+            parsed = parse_date(value, self.tz, self.languages)
             if plausible_date(parsed, self.fetched_at):
                 yield parsed
 
@@ -117,7 +116,7 @@ class DateClues:
     @cached_property
     def modified(self) -> list[datetime]:
         """The page's declared modification dates (in their own offsets), plausible ones only."""
-        return [parsed for parsed in (parse_date_local(v, self.tz)
+        return [parsed for parsed in (parse_date(v, self.tz)
                                       for v in declared_dates.modified(self.page))
                 if plausible_date(parsed, self.fetched_at)]
 
@@ -236,7 +235,7 @@ def _discovered(via: str) -> Callable[[DateClues], Iterator[Found]]:
         if ("sitemap" if hints.get("via") == "sitemap" else "feed") != via:
             return
         hinted = hints.get("published") or hints.get("published_at")
-        parsed = parse_date_local(hinted, clues.tz) if hinted else None
+        parsed = parse_date(hinted, clues.tz) if hinted else None
         if plausible_date(parsed, clues.fetched_at):
             yield Found(parsed)
     return find
@@ -251,7 +250,7 @@ def _htmldate_search(clues: DateClues) -> Iterator[Found]:
     """Any date in the page's text: slow, and the most likely to pick a date the article merely
     mentions, hence last. A 1 January here is dropped, not kept as a weak date."""
     for value in _htmldate(clues.tree, clues.fetched_at, clues.languages):
-        parsed = parse_date_local(value, clues.tz, clues.languages)
+        parsed = parse_date(value, clues.tz, clues.languages)
         if plausible_date(parsed, clues.fetched_at) and not _new_year(parsed):
             yield Found(parsed)
 
@@ -289,7 +288,7 @@ def _may_be_doubted(declared: datetime, clues: DateClues) -> bool:
         return declared.date() != clues.url_day
     if clues.modified:
         return True
-    return any((p := parse_date_local(v, clues.tz, clues.languages)) and p.date() != declared.date()
+    return any((p := parse_date(v, clues.tz, clues.languages)) and p.date() != declared.date()
                for v in declared_dates.all_published(clues.page))
 
 
@@ -312,7 +311,7 @@ def _shown_wins(shown: datetime, declared: datetime, clues: DateClues) -> bool:
         return True
     if gap == 1:
         return False  # the same instant seen from two zones, most likely
-    if any((p := parse_date_local(v, clues.tz, clues.languages)) and p.date() == shown.date()
+    if any((p := parse_date(v, clues.tz, clues.languages)) and p.date() == shown.date()
            for v in declared_dates.all_published(clues.page)):
         return True
     return not clues.page.is_news_article and shown.date() in {m.date() for m in modified}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from pipeline.extraction.metadata import PageMetadata, ld_strings
-from pipeline.text.dates import parse_date_local
+from pipeline.text.dates import parse_date
 
 _OG_PUBLISHED = ("article:published_time", "og:published_time", "og:article:published_time",
                  "article:published", "article.published")
@@ -60,8 +60,8 @@ def doubtful_jsonld(page: PageMetadata, tz: str | None, languages: list[str] | N
     modified = ld_strings(page.ld("dateModified"))
     if not published or not modified:
         return False
-    pub = parse_date_local(published[0], tz, languages)
-    mod = parse_date_local(modified[0], tz, languages)
+    pub = parse_date(published[0], tz, languages)
+    mod = parse_date(modified[0], tz, languages)
     if pub is None or mod is None:
         return False
     if pub.date() > mod.date():

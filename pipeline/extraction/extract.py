@@ -44,7 +44,7 @@ from pipeline.text.cleaning import clean_body, content_hash, word_count
 from pipeline.text.dates import to_utc
 from pipeline.text.names import name_key
 
-EXTRACTOR_VERSION = f"1.3.1+trafilatura{version('trafilatura')}"
+EXTRACTOR_VERSION = f"1.4.0+trafilatura{version('trafilatura')}"
 
 MIN_WORDS = 20  # fewer words than this is a stub, a teaser or an error page, not an article
 
@@ -136,9 +136,7 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
         content_hash=content_hash(body),
         fetched_at=fetched_at,
         extractor_version=EXTRACTOR_VERSION,
-        # published_local: the date in the offset the page declared (its calendar day).
-        extras={"jsonld_types": page.jsonld_types, "published_local": chosen.published_local,
-                "boilerplate_removed": removed,
+        extras={"jsonld_types": page.jsonld_types, "boilerplate_removed": removed,
                 # dedupe's explicit original signals (cross-site canonical, credit, wire byline)
                 **provenance.signals(tree, page, url, authors)},
     )

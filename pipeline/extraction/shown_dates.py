@@ -26,7 +26,7 @@ from pipeline.text.dates import (
     DATE_LABEL,
     HAS_DIGIT_YEAR,
     UPDATED_MARK,
-    parse_date_local,
+    parse_date,
     parse_relative,
     parse_shown,
 )
@@ -151,7 +151,7 @@ def _line_dates(node: etree._ElementUnicodeResult, text: str, previous: str, tz:
     pieces = _NOT_PUBLISHED_MARK.split(text)
     first_updated = bool(_NOT_PUBLISHED_MARK.search(previous[-40:])) or _marked_as_update(parent)
     attr = parent.get("datetime") if parent.tag == "time" else None
-    declared = parse_date_local(attr, tz) if attr else None
+    declared = parse_date(attr, tz) if attr else None
     found = []
     for index, piece in enumerate(pieces):
         if not HAS_DIGIT_YEAR.search(piece) or not DATE_IN_TEXT.search(piece):

@@ -2,6 +2,9 @@
 
 Rows come from a server-side cursor in chunks and are written as they arrive (Parquet in row
 groups of one chunk), so exporting a million articles needs no more memory than one chunk.
+JSON Lines and CSV print the publication and modification dates as the publisher wrote them
+(`as_written`: "2020-06-03T01:01:00+02:00", a day alone as "2020-06-03"); Parquet keeps the
+UTC instant beside the offset and precision columns.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 
+from pipeline.article import as_written
 from pipeline.errors import NewsdeskError
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -23,7 +27,8 @@ CHUNK = 2000
 #: The article contract's fields (DESIGN.md), plus the row id, in export order.
 COLUMNS = [
     "id", "url", "canonical_url", "source", "title", "description", "authors", "published_at",
-    "modified_at", "date_source", "language", "section", "tags", "image_url", "body",
+    "published_offset_minutes", "published_precision", "modified_at", "modified_offset_minutes",
+    "modified_precision", "date_source", "language", "section", "tags", "image_url", "body",
     "word_count", "is_paywalled", "content_hash", "fetched_at", "extractor_version",
 ]
 LIST_COLUMNS = {"authors", "tags"}
@@ -48,10 +53,15 @@ def iter_rows(
         yield from cur
 
 
-def _json_value(column: str, value):
-    if column in DATE_COLUMNS and value is not None:
-        return value.isoformat()
-    return value
+def _text_record(row: tuple) -> dict:
+    """One row for JSON Lines or CSV: the publisher's dates as written, the fetch time in UTC."""
+    record = dict(zip(COLUMNS, row, strict=True))
+    for key in ("published", "modified"):
+        record[f"{key}_at"] = as_written(record[f"{key}_at"], record[f"{key}_offset_minutes"],
+                                         record[f"{key}_precision"])
+    if record["fetched_at"] is not None:
+        record["fetched_at"] = record["fetched_at"].isoformat()
+    return record
 
 
 def export_articles(
@@ -76,16 +86,15 @@ def export_articles(
     with out.open("w", encoding="utf-8", newline="") as fh:
         if fmt == "jsonl":
             for row in rows:
-                record = {c: _json_value(c, v) for c, v in zip(COLUMNS, row, strict=True)}
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                fh.write(json.dumps(_text_record(row), ensure_ascii=False) + "\n")
                 count += 1
         else:
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
             for row in rows:
                 writer.writerow([
-                    json.dumps(v, ensure_ascii=False) if c in LIST_COLUMNS
-                    else _json_value(c, v) for c, v in zip(COLUMNS, row, strict=True)
+                    json.dumps(v, ensure_ascii=False) if c in LIST_COLUMNS else v
+                    for c, v in _text_record(row).items()
                 ])
                 count += 1
     return count
@@ -99,7 +108,8 @@ def _write_parquet(rows: Iterator[tuple], out: Path) -> int:
     types = {
         "id": pa.int64(), "word_count": pa.int32(), "is_paywalled": pa.bool_(),
         "authors": pa.list_(pa.string()), "tags": pa.list_(pa.string()),
-        "published_at": ts, "modified_at": ts, "fetched_at": ts,
+        **dict.fromkeys(DATE_COLUMNS, ts),
+        "published_offset_minutes": pa.int16(), "modified_offset_minutes": pa.int16(),
     }
     schema = pa.schema([(c, types.get(c, pa.string())) for c in COLUMNS])
     count = 0

@@ -70,8 +70,9 @@ def _pct_bar(part: int, whole: int) -> str:
 
 
 def build_report(conn: psycopg.Connection, day: date, alerts: list[Alert] | None = None) -> str:
-    """The report for `day` (UTC) as one HTML document; `alerts` are the day's health alerts
-    when the caller has already checked them (`check_all`)."""
+    """The report for `day` as one HTML document; `alerts` are the day's health alerts when the
+    caller has already checked them (`check_all`). Articles count on their publisher's calendar
+    day (`articles.published_date`), crawl figures on UTC days."""
     start = day - timedelta(days=DAYS - 1)
     days = [start + timedelta(days=i) for i in range(DAYS)]
     counts = conn.execute(
@@ -96,7 +97,8 @@ def build_report(conn: psycopg.Connection, day: date, alerts: list[Alert] | None
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>newsdesk report {day}</title><style>{_CSS}</style></head><body>",
         f"<h1>newsdesk daily report, {day}</h1>",
-        f"<p>The {DAYS} days from {start} to {day} (UTC).</p>",
+        f"<p>The {DAYS} days from {start} to {day}: articles on the day their publisher dated "
+        "them, crawl figures on UTC days.</p>",
         '<h2 id="health">Source health</h2>',
     ]
     if alerts:
@@ -141,7 +143,7 @@ def _stories_section(conn: psycopg.Connection, start: date, day: date) -> list[s
                   (array_agg(a.title ORDER BY a.published_at NULLS LAST, a.id))[1]
              FROM articles a
             WHERE a.story_id IS NOT NULL
-              AND (a.published_at AT TIME ZONE 'UTC')::date BETWEEN %s AND %s
+              AND a.published_date BETWEEN %s AND %s
             GROUP BY a.story_id HAVING count(*) > 1
             ORDER BY 3 DESC, 2 DESC, 1 LIMIT 10""", [start, day]).fetchall()
     out = ['<h2 id="stories">Duplicates and stories</h2>']

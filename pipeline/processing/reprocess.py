@@ -34,9 +34,10 @@ from pipeline.sources.config import Source
 BATCH_SIZE = 200
 
 # The article columns a re-extraction may change (url, source and fetched_at come from the page).
-FIELDS = ("canonical_url", "title", "description", "authors", "published_at", "modified_at",
-          "date_source", "language", "section", "tags", "image_url", "body", "word_count",
-          "is_paywalled", "content_hash")
+FIELDS = ("canonical_url", "title", "description", "authors", "published_at",
+          "published_offset_minutes", "published_precision", "modified_at",
+          "modified_offset_minutes", "modified_precision", "date_source", "language", "section",
+          "tags", "image_url", "body", "word_count", "is_paywalled", "content_hash")
 
 _SELECT_PAGES = """
 SELECT id, source, final_url, html_gz, fetched_at, discovery,
@@ -66,6 +67,14 @@ SELECT r.id FROM raw_pages r
    FOR UPDATE OF r
 """
 
+# Articles dated by an extractor before 1.4.0 (no precision) whose raw page was pruned: nothing
+# can give them the publisher's offset, and their published_date stays the UTC day.
+_PRUNED_UTC_DATES = """
+SELECT count(*) FROM articles
+ WHERE raw_page_id IS NULL AND published_at IS NOT NULL AND published_precision IS NULL
+   AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s))
+"""
+
 _STORED = f"SELECT id, raw_page_id, {', '.join(FIELDS)} FROM articles WHERE raw_page_id = ANY(%s)"
 
 _UPDATE = (
@@ -92,6 +101,19 @@ def count_pages(conn: psycopg.Connection, sources: Sequence[str] | None = None,
                                       "since": since}).fetchone()
     conn.commit()
     return row[0]
+
+
+def pruned_utc_dates_note(conn: psycopg.Connection,
+                          sources: Sequence[str] | None = None) -> str | None:
+    """The one line that says how many articles keep a UTC-only date because their raw page is
+    gone (re-extraction fills the publisher's offset and precision of the others); None if none."""
+    count = conn.execute(_PRUNED_UTC_DATES, {"sources": list(sources) if sources else None}
+                         ).fetchone()[0]
+    conn.commit()
+    if not count:
+        return None
+    return (f"{count} article(s) keep a UTC date without the publisher's offset and precision: "
+            "their raw page was pruned, so they cannot be re-extracted")
 
 
 def reprocess(

@@ -27,6 +27,10 @@ _COLUMNS = [
     ("authors", "text[]"),
     ("published_at", "timestamptz"),
     ("modified_at", "timestamptz"),
+    ("published_offset_minutes", "int2"),  # the publisher's clock and precision (migration 0010)
+    ("published_precision", "text"),
+    ("modified_offset_minutes", "int2"),
+    ("modified_precision", "text"),
     ("date_source", "text"),
     ("language", "text"),
     ("section", "text"),
@@ -60,10 +64,14 @@ SELECT DISTINCT ON (canonical_url) {_NAMES}
 ON CONFLICT (canonical_url) DO UPDATE
    SET {", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATABLE)}, updated_at = now()
  WHERE a.fetched_at <= EXCLUDED.fetched_at
-   AND (a.content_hash, a.title, a.published_at, a.modified_at, a.authors, a.extractor_version)
+   AND (a.content_hash, a.title, a.published_at, a.published_offset_minutes,
+        a.published_precision, a.modified_at, a.modified_offset_minutes, a.modified_precision,
+        a.authors, a.extractor_version)
        IS DISTINCT FROM
-       (EXCLUDED.content_hash, EXCLUDED.title, EXCLUDED.published_at, EXCLUDED.modified_at,
-        EXCLUDED.authors, EXCLUDED.extractor_version)
+       (EXCLUDED.content_hash, EXCLUDED.title, EXCLUDED.published_at,
+        EXCLUDED.published_offset_minutes, EXCLUDED.published_precision, EXCLUDED.modified_at,
+        EXCLUDED.modified_offset_minutes, EXCLUDED.modified_precision, EXCLUDED.authors,
+        EXCLUDED.extractor_version)
 RETURNING a.raw_page_id, a.id, (a.xmax = 0) AS inserted
 """
 

@@ -8,7 +8,7 @@ Choosing which of a page's dates is its publication date is `pipeline.extraction
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,10 +18,13 @@ import dateparser.date
 import dateparser.search
 from dateutil.parser import isoparse
 
+from pipeline.article import NO_ZONE
+
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # Tolerance for dates "in the future": covers clock skew and a naive local time read in the
 # wrong zone (UTC+14 at worst), while rejecting embargo/event dates and placeholder years.
 MAX_FUTURE_SKEW = timedelta(hours=15)
+MAX_OFFSET = timedelta(hours=14)  # UTC-12 to UTC+14 are the offsets in use ("+19:00" is not one)
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
@@ -30,36 +33,48 @@ def to_utc(value: datetime, tz: str | None = None) -> datetime:
     return _aware(value, tz).astimezone(UTC)
 
 
+def publisher_clock(value: datetime | None) -> datetime | None:
+    """An aware date in the fixed offset it has at that instant (a source's IANA zone becomes
+    its offset then), as it is stored and read back; `NO_ZONE` stays as it is."""
+    if value is None or value.tzinfo is NO_ZONE:
+        return value
+    return value.astimezone(timezone(value.utcoffset()))
+
+
 def parse_date(value: str | datetime | date | None, tz: str | None = None,
                languages: list[str] | None = None) -> datetime | None:
-    """Parse a date as found in metadata or a byline into aware UTC, or None.
+    """Parse a date as found in metadata or a byline into an aware datetime in the offset the
+    page wrote (the publisher's calendar day), or None.
 
     ISO 8601 first (fast path, most metadata); anything else through dateparser in the given
-    languages. A bare calendar date ("2026-03-12") is kept as midnight UTC of that day so that
-    the declared day survives any time zone.
+    languages. A time without a zone is read in the source's zone `tz` (an IANA name), else
+    kept as the publisher's wall clock (`NO_ZONE`: its day is the written day, its offset
+    unknown). A bare calendar date ("2026-03-12") is midnight `NO_ZONE` whatever `tz`: a day
+    has no offset, and its day survives any time zone.
     """
-    parsed = parse_date_local(value, tz, languages)
-    try:
-        return to_utc(parsed) if parsed else None
-    except OverflowError:  # year 1 east of UTC: not a publication date anyway
-        return None
+    parsed = _parse_aware(value, tz, languages)
+    if parsed is not None:
+        try:
+            to_utc(parsed)
+        except OverflowError:  # year 1 east of UTC: no instant, and no publication date anyway
+            return None
+    return parsed
 
 
-def parse_date_local(value: str | datetime | date | None, tz: str | None = None,
-                     languages: list[str] | None = None) -> datetime | None:
-    """Like `parse_date`, but keeps the offset the page declared (the publisher's calendar day)."""
+def _parse_aware(value: str | datetime | date | None, tz: str | None,
+                 languages: list[str] | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
         return _aware(value, tz)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return datetime(value.year, value.month, value.day, tzinfo=NO_ZONE)
     text = " ".join(str(value).split())
     if not text or len(text) > 200:
         return None
     if _DATE_ONLY.match(text):
         try:
-            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return datetime.fromisoformat(text).replace(tzinfo=NO_ZONE)
         except ValueError:
             return None
     try:
@@ -84,7 +99,9 @@ def _date_parser(languages: tuple[str, ...]) -> dateparser.date.DateDataParser:
     the slow path, only when the page's language is unknown."""
     # No "relative-time": "2025 week" or "late 2025" would become a date counted back from the
     # clock of the machine. Relative bylines go through `parse_relative`, against the fetch time.
-    settings = {"RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DAY_OF_MONTH": "first",
+    # Without RETURN_AS_TIMEZONE_AWARE, a zone the text writes ("01:01 +0200", "1:01 AM EDT")
+    # is kept on the result and a zone-less time stays naive (then read as `_aware` says).
+    settings = {"PREFER_DAY_OF_MONTH": "first",
                 "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
                 "REQUIRE_PARTS": ["day", "month", "year"]}
     try:
@@ -135,14 +152,16 @@ def parse_relative(text: str, reference: datetime, tz: str | None = None,
 
 
 def _aware(value: datetime, tz: str | None) -> datetime:
+    """A naive value read in the source's zone, else as the publisher's wall clock."""
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        value = value.replace(tzinfo=ZoneInfo(tz) if tz else UTC)
+        value = value.replace(tzinfo=ZoneInfo(tz) if tz else NO_ZONE)
     return value
 
 
 def plausible_date(value: datetime | None, reference: datetime | None = None) -> bool:
-    """Not before 1990 and not after `reference` (the fetch time, else now) plus a small skew."""
-    if value is None:
+    """Not before 1990, not after `reference` (the fetch time, else now) plus a small skew, and
+    in a real UTC offset (the stored offset's range, `articles.published_offset_minutes`)."""
+    if value is None or abs(value.utcoffset()) > MAX_OFFSET:
         return False
     reference = reference or datetime.now(UTC)
     return EARLIEST <= to_utc(value) <= to_utc(reference) + MAX_FUTURE_SKEW
@@ -206,21 +225,21 @@ DATE_IN_TEXT = re.compile(
 def parse_shown(raw: str, tz: str | None, languages: list[str] | None) -> datetime | None:
     """A date written for readers, labels and surrounding words allowed ("By Jane · 3/4/2025")."""
     stripped = DATE_LABEL.sub("", raw).strip()
-    parsed = parse_date_local(stripped, tz, languages)
+    parsed = parse_date(stripped, tz, languages)
     if parsed:
         return parsed
     for match in DATE_IN_TEXT.finditer(raw):
-        parsed = parse_date_local(match.group(0).strip(" ,-|"), tz, languages)
+        parsed = parse_date(match.group(0).strip(" ,-|"), tz, languages)
         if parsed:
             return parsed
-    settings = {"REQUIRE_PARTS": ["day", "month", "year"], "RETURN_AS_TIMEZONE_AWARE": False,
+    settings = {"REQUIRE_PARTS": ["day", "month", "year"],
                 "PARSERS": ["timestamp", "custom-formats", "absolute-time"]}
     try:
         hits = dateparser.search.search_dates(raw, languages=languages or ["en"],
                                               settings=settings)
     except (ValueError, TypeError, OverflowError, KeyError):
         hits = None
-    return parse_date_local(hits[0][1], tz) if hits else None
+    return parse_date(hits[0][1], tz) if hits else None
 
 
 _URL_DATE = re.compile(
