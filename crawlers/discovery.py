@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import codecs
+import email.utils
 import json
 import logging
 import re
@@ -190,12 +191,32 @@ def _entry_link(entry: Any) -> str | None:
 
 
 def _feed_date(entry: Any, key: str) -> str | None:
-    """The entry's date as ISO 8601 UTC when feedparser could read it, else the text as given."""
+    """The entry's date as ISO 8601 in the feed's own offset when feedparser could read it, else
+    the text as given. The offset is the publisher's: a page dated only by its feed is counted on
+    the publisher's day, not UTC's."""
     # dict.get: FeedParserDict.get("updated") silently falls back to "published".
     parsed: time.struct_time | None = dict.get(entry, f"{key}_parsed")
-    if parsed:
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
-    return dict.get(entry, key) or None
+    written = dict.get(entry, key) or None
+    if not parsed:
+        return written
+    instant = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    # feedparser gives only the UTC instant; the offset is read back from the text it came from.
+    with_offset = _written_offset(written)
+    return (with_offset if with_offset == instant else instant).isoformat()
+
+
+def _written_offset(written: str | None) -> datetime | None:
+    """The date as written, with its offset, for the two forms feeds use (RFC 822, ISO 8601)."""
+    if not written:
+        return None
+    for parse in (email.utils.parsedate_to_datetime, datetime.fromisoformat):
+        try:
+            value = parse(written.strip())
+        except (TypeError, ValueError, IndexError):
+            continue
+        if value.tzinfo is not None:
+            return value
+    return None
 
 
 def parse_json_feed(body: bytes, url: str) -> list[Discovered]:

@@ -127,7 +127,7 @@ def test_rss_links_titles_and_dates() -> None:
         "discovered_via": "feed",
         "document": "https://news.example.com/feed/",
         "title": "First story",
-        "published": "2026-03-02T09:00:00+00:00",
+        "published": "2026-03-02T10:00:00+01:00",  # the publisher's offset, as written
     }
     assert found[1][1]["modified"] == "2026-03-02T12:30:00+00:00"  # feedparser: dc:date
 
@@ -138,7 +138,7 @@ def test_atom_prefers_alternate_link_and_keeps_both_dates() -> None:
         "https://news.example.com/a/1",
         "https://news.example.com/a/2",
     ]
-    assert found[0][1]["published"] == "2026-03-01T06:00:00+00:00"
+    assert found[0][1]["published"] == "2026-03-01T08:00:00+02:00"
     assert found[0][1]["modified"] == "2026-03-01T09:00:00+00:00"
     assert found[0][1]["title"] == "Atom story"
 

@@ -20,6 +20,7 @@ from pipeline.outputs.report import build_report
 from pipeline.processing.reprocess import reprocess
 from pipeline.processing.stage import process_pending
 from pipeline.sources.config import Source
+from pipeline.text.urls import url_key
 from tests.cli import newsdesk
 from tests.dedupe_helpers import add_sources
 from tests.test_extract import FETCHED, FRENCH, PARAGRAPHS, ld, page
@@ -83,10 +84,11 @@ def test_extract_command_prints_the_publishers_offset(tmp_path) -> None:
 def _store_raw_page(conn: psycopg.Connection, url: str, html: str) -> None:
     body = html.encode()
     conn.execute(
-        """INSERT INTO raw_pages (source, url, final_url, status, html_gz, content_sha256,
-                                  discovered_via, fetched_at)
-           VALUES (%s, %s, %s, 200, %s, %s, 'import', %s)""",
-        [SOURCE.name, url, url, gzip.compress(body), hashlib.sha256(body).digest(), FETCHED])
+        """INSERT INTO raw_pages (source, url, url_key, final_url, status, html_gz,
+                                  content_sha256, discovered_via, fetched_at)
+           VALUES (%s, %s, %s, %s, 200, %s, %s, 'import', %s)""",
+        [SOURCE.name, url, url_key(url), url, gzip.compress(body), hashlib.sha256(body).digest(),
+         FETCHED])
 
 
 @pytest.fixture
