@@ -79,6 +79,24 @@ def test_parse_date_keeps_the_publishers_clock() -> None:
     assert parse_date(None) is None
 
 
+@pytest.mark.parametrize(("text", "tz", "written"), [
+    # an abbreviation the source's own zone uses is read in that zone: dateparser alone takes
+    # IST for Israel and CST for US Central
+    ("Jun 3, 2020, 01:01 AM IST", "Asia/Kolkata", "2020-06-03T01:01:00+05:30"),
+    ("June 3, 2020 10:01 PM CST", "Asia/Shanghai", "2020-06-03T22:01:00+08:00"),
+    # "ET" names no season: the source's zone knows it is summer time
+    ("June 3, 2020 10:01 PM ET", "America/New_York", "2020-06-03T22:01:00-04:00"),
+    # an ambiguous abbreviation with no source zone: the wall clock, no offset claimed
+    ("Jun 3, 2020, 01:01 AM IST", None, "2020-06-03T01:01:00"),
+    # an unambiguous one, or a number, is the publisher's word, whatever the source's zone
+    ("June 3, 2020 1:01 AM PDT", "America/New_York", "2020-06-03T01:01:00-07:00"),
+    ("Wed, 03 Jun 2020 01:01:00 +0200", "America/New_York", "2020-06-03T01:01:00+02:00"),
+])
+def test_zone_abbreviations_are_trusted_only_when_they_name_one_offset(text, tz, written):
+    parsed = parse_date(text, tz)
+    assert as_written(parsed, offset_minutes(parsed), precision(parsed)) == written
+
+
 def test_parse_date_keeps_declared_offset() -> None:
     local = parse_date("2026-07-10T00:30:00+02:00")
     assert local.date().isoformat() == "2026-07-10"

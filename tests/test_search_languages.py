@@ -54,6 +54,26 @@ def test_stemmed_words_found_in_every_stored_language(db_url, query, expected, i
     assert [h.canonical_url for h in hits] == [expected]
 
 
+@pytest.mark.parametrize("indexed", [False, True], ids=["pending", "indexed"])
+def test_each_article_matches_the_query_in_its_own_language(db_url, indexed):
+    """With several languages stored, `-word` still excludes, and another language's stemmer
+    never makes a match ("rates" is German's stem `rat`; "summit -emissions" must not match
+    the English article that mentions emissions)."""
+    with psycopg.connect(db_url) as conn:
+        _store_languages(conn)
+        add_sources(conn, ["en_rats"])
+        store(conn, [dataclasses.replace(article(
+            "https://en.example/rat", "A rat was seen in the kitchen of the town hall canteen on "
+            "Friday, and the inspectors closed it until the pest controllers had finished.",
+            source="en_rats", title="Canteen closed"), language="en")])
+        conn.commit()
+        if indexed:
+            index_pending(db_url, workers=1)
+        assert [h.canonical_url for h in search(conn, "summit")] == ["https://en.example/climate"]
+        assert search(conn, "summit -emissions") == []
+        assert [h.canonical_url for h in search(conn, "rates")] == []
+
+
 def _store_copies(conn: psycopg.Connection) -> None:
     """One story carried by three sources, and an unrelated article with the same word."""
     wire = ("Flood barriers along the river held overnight as water levels peaked, officials "

@@ -89,7 +89,27 @@ def _parse_aware(value: str | datetime | date | None, tz: str | None,
             parsed = None
         if parsed is not None or langs == ("en",):
             break
-    return _aware(parsed, tz) if parsed else None
+    return _aware(_trusted_zone(parsed, tz), tz) if parsed else None
+
+
+# Abbreviations that name several zones (IST: India, Israel, Ireland; CST: China, US Central,
+# Cuba) or none in particular of summer and winter (ET, PT): dateparser picks one offset for each.
+_AMBIGUOUS_ZONES = frozenset({"IST", "CST", "BST", "AST", "ADT", "GST", "SST", "MST", "ET", "CT",
+                              "MT", "PT"})
+
+
+def _trusted_zone(parsed: datetime, tz: str | None) -> datetime:
+    """The parse with the zone its text wrote only when that zone can be trusted: a numeric
+    offset, UTC/GMT, or an abbreviation that names a single offset. An abbreviation the
+    source's own zone uses at that wall clock ("IST" on an Indian site), or an ambiguous one, is
+    read in the source's zone instead (`_aware`), or as the publisher's wall clock."""
+    name = parsed.tzname()
+    if name is None or name.startswith("UTC") or name in ("GMT", "Z"):
+        return parsed  # dateparser names a numeric offset "UTC\\+02:00"
+    wall = parsed.replace(tzinfo=None)
+    if tz and ZoneInfo(tz).tzname(wall) == name:
+        return wall
+    return wall if name.upper() in _AMBIGUOUS_ZONES else parsed
 
 
 @lru_cache(maxsize=64)

@@ -96,6 +96,12 @@ BEGIN
                                ts_rank(a.search_vector, tsq, 1) AS r
                           FROM articles a
                          WHERE a.search_vector @@ tsq
+                           -- tsq (every language OR-ed) narrows through the index; an article
+                           -- matches only the query parsed in its own language: else `-rates`
+                           -- excludes nothing (the simple and German parses never see the
+                           -- English stem) and German's stem of "rates" finds "rat".
+                           AND a.search_vector
+                               @@ websearch_to_tsquery(newsdesk_regconfig(a.language), q)
                            AND (source_name IS NULL OR a.source = source_name)
                            AND (since IS NULL OR a.published_at >= since)
                            AND (lang IS NULL OR a.language = lang)
@@ -107,6 +113,7 @@ BEGIN
                                  a.language, a.title, a.description, a.body) AS doc) d
                          WHERE a.search_vector IS NULL
                            AND d.doc @@ tsq
+                           AND d.doc @@ websearch_to_tsquery(newsdesk_regconfig(a.language), q)
                            AND (source_name IS NULL OR a.source = source_name)
                            AND (since IS NULL OR a.published_at >= since)
                            AND (lang IS NULL OR a.language = lang)) AS a
