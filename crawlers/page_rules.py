@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -197,10 +198,11 @@ class TdmRepMiddleware:
     """Downloader middleware: before an origin's first article request, fetch its tdmrep.json
     (once per crawl); note on every article request what the file says of its path.
 
-    A 4xx answer means no file, hence no reservation by file. A file that cannot be read (a 5xx,
-    a network error, not the protocol's JSON) is counted (`newsdesk/tdmrep_broken`), warned
-    about in one line naming its URL and taken as absent: the page's own header and meta still
-    count. A redirected request passes here again, so the final URL's origin is the one asked.
+    A 4xx answer, or an HTML page (a soft 404), means no file, hence no reservation by file. A
+    file that cannot be read (a 5xx, a network error, not the protocol's JSON) is counted
+    (`newsdesk/tdmrep_broken`), warned about in one line naming its URL and taken as absent:
+    the page's own header and meta still count. A redirected request passes here again, so the
+    final URL's origin is the one asked.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -236,6 +238,8 @@ class TdmRepMiddleware:
             return []
         if response.status != 200:
             return self._broken(url, f"HTTP {response.status}")
+        if isinstance(response, HtmlResponse):
+            return []  # a soft 404: the site's "not found" page answered 200, so no file
         try:
             return parse_tdmrep(response.body)
         except ValueError as exc:

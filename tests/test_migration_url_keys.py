@@ -97,6 +97,8 @@ def test_0012_rekeys_stored_urls_keeping_the_newest_fetch_of_a_shared_key(
         kept = _article(conn, "http://example.com/%7ealice/", old)
         taken = _article(conn, "http://example.com/~alice/", old)  # already under the new key
         moved = _article(conn, "http://example.com:80/x?utm_source=a", new)
+        conn.execute("UPDATE articles SET original_url = %s WHERE id = %s",
+                     ["http://example.com:80/orig?utm_source=a", moved])
         conn.commit()
         shutil.rmtree(tmp_path / "migrations")
         with caplog.at_level("WARNING", logger="pipeline.db.migrate"):
@@ -112,6 +114,8 @@ def test_0012_rekeys_stored_urls_keeping_the_newest_fetch_of_a_shared_key(
                             taken: "http://example.com/~alice/",
                             moved: "http://example.com/x"}
         assert "1 articles keep" in caplog.text
+        originals = conn.execute("SELECT original_url FROM articles ORDER BY id").fetchall()
+        assert originals == [(None,), (None,), ("http://example.com/orig",)]  # as dedupe keys it
         # One row per key from now on; two rows may share an old, lossy url.
         with pytest.raises(psycopg.errors.NotNullViolation):
             _raw_page(conn, "http://example.com/story.php?1", new)

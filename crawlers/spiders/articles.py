@@ -74,14 +74,15 @@ class ArticleChoice:
         for found_url, meta in found:
             self.stats.inc_value(f"newsdesk/discovered/{meta['discovered_via']}")
             url = url_to_request(found_url)
+            key = url_key(url)
             if not discovery.on_domains(url, self.source.domains):
                 self.stats.inc_value("newsdesk/offsite")
-            elif not self.source.wants(url):
+            elif not self.source.wants(key):  # patterns see no tracking parameters
                 self.stats.inc_value("newsdesk/skipped_filtered")
             elif incremental.too_old(meta, self.oldest):
                 self.stats.inc_value("newsdesk/skipped_old")
             else:
-                candidates.setdefault(url_key(url), (url, meta))
+                candidates.setdefault(key, (url, meta))
         return candidates, bounded
 
     def unscheduled(self, candidates: Candidates) -> list[str]:
@@ -156,16 +157,17 @@ class PageSkips:
         self.crawler = crawler
         self.bot = crawler.settings.get("BOT_NAME") or "newsdesk"  # the name bot metas use
 
-    async def skipped(
+    async def skip(
         self, article: dict[str, Any], rules: list[str], conn: psycopg.AsyncConnection | None
-    ) -> bool:
-        """True when the page's rules include one the source skips; the page is then
-        remembered in skipped_pages (not in a dry run, which has no connection). `article` is
-        the request's meta: its URL as requested and its key."""
+    ) -> bool | None:
+        """None when the page's rules include none the source skips. Else the page is skipped
+        (counted, logged), and the answer is whether it is remembered in skipped_pages, so that
+        its feed's validators may be saved (never in a dry run, which has no connection).
+        `article` is the request's meta: its URL as requested and its key."""
         url = article["url"]
         reasons = [rule for rule in rules if rule in self.source.skip_pages]
         if not reasons:
-            return False
+            return None
         stats = self.crawler.stats
         stats.inc_value(SKIPPED_STAT)
         for rule in reasons:  # a page skipped for two rules counts under both
@@ -173,13 +175,16 @@ class PageSkips:
         logger.info(
             "[%s] not stored: %s: %s (skip_pages)", self.source.name, url, ", ".join(reasons)
         )
-        if conn is not None:
-            try:
-                await conn.execute(_RECORD_SKIP, (article["key"], url, self.source.name, rules))
-            except psycopg.Error as exc:
-                # Losing the note costs one refetch next run, no data: not the run's failure.
-                why = str(exc).strip().partition("\n")[0]
-                logger.warning("[%s] cannot note skipped page %s: %s", self.source.name, url, why)
+        if conn is None:
+            return False
+        try:
+            await conn.execute(_RECORD_SKIP, (article["key"], url, self.source.name, rules))
+        except psycopg.Error as exc:
+            # Not the run's failure: the page is fetched again next run (its document's
+            # validators are not saved, so a 304 cannot hide it).
+            why = str(exc).strip().partition("\n")[0]
+            logger.warning("[%s] cannot note skipped page %s: %s", self.source.name, url, why)
+            return False
         return True
 
 

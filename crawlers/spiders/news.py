@@ -362,8 +362,9 @@ class NewsSpider(scrapy.Spider):
             self.documents.settle([article["key"]], safe=problem_lasts(stat))
             return self._page_failed(article["url"], why)
         rules = read_page_rules(response, self.page_skips.bot)
-        if await self.page_skips.skipped(article, rules, self._db):
-            self.documents.settle([article["key"]], safe=True)  # remembered: see PageSkips
+        remembered = await self.page_skips.skip(article, rules, self._db)
+        if remembered is not None:  # skipped; safe to save validators once remembered
+            self.documents.settle([article["key"]], safe=remembered)
             return []
         return [raw_page(self.source.name, article, response, rules)]
 

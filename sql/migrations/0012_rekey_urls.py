@@ -8,7 +8,8 @@ read in id batches and their new keys copied into a temp table, then written in 
   with raw_page_id NULL). url_key then becomes NOT NULL UNIQUE, and url stops being unique.
 - articles: when two articles' new keys collide, the one already stored under it keeps it, else
   the newest fetch takes it; the others keep their old canonical_url (a migration deletes no
-  article), counted and logged.
+  article), counted and logged. original_url (the original a copy declares) is re-keyed too, as
+  the dedupe stage compares it with canonical_url.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def migrate(conn: psycopg.Connection) -> None:
                         ADD CONSTRAINT raw_pages_url_key_unique UNIQUE (url_key),
                         DROP CONSTRAINT raw_pages_url_key""")
     kept = _rekey_articles(conn)
+    _rekey_original_urls(conn)
     if kept:
         logger.warning("0012: %d articles keep their old canonical URL (another article took the "
                        "new key): %s", len(kept), ", ".join(url for (url,) in kept))
@@ -47,8 +49,9 @@ def _new_keys(conn: psycopg.Connection, table: str, column: str) -> None:
     """Copy (id, new key) of every row into the temp table `new_keys`, a batch at a time."""
     conn.execute("CREATE TEMP TABLE new_keys (id bigint PRIMARY KEY, key text NOT NULL) "
                  "ON COMMIT DROP")
-    select = sql.SQL("SELECT id, {} FROM {} WHERE id > %s ORDER BY id LIMIT %s").format(
-        sql.Identifier(column), sql.Identifier(table))
+    select = sql.SQL(
+        "SELECT id, {column} FROM {table} WHERE id > %s AND {column} IS NOT NULL "
+        "ORDER BY id LIMIT %s").format(column=sql.Identifier(column), table=sql.Identifier(table))
     last = 0
     while rows := conn.execute(select, [last, BATCH]).fetchall():
         with conn.cursor() as cur, cur.copy("COPY new_keys (id, key) FROM STDIN") as copy:
@@ -79,3 +82,10 @@ def _rekey_articles(conn: psycopg.Connection) -> list[tuple[str]]:
             WHERE a.canonical_url <> k.key ORDER BY a.id""").fetchall()
     conn.execute("DROP TABLE new_keys, key_owner")
     return kept
+
+
+def _rekey_original_urls(conn: psycopg.Connection) -> None:
+    _new_keys(conn, "articles", "original_url")
+    conn.execute("""UPDATE articles a SET original_url = k.key
+                      FROM new_keys k WHERE k.id = a.id AND a.original_url <> k.key""")
+    conn.execute("DROP TABLE new_keys")
