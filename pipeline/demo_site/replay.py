@@ -19,6 +19,7 @@ import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from w3lib.url import canonicalize_url
@@ -27,6 +28,11 @@ from pipeline.demo_site import replay_documents as documents
 from pipeline.demo_site.replay_pages import Corpus, SavedPage, read_corpus
 from pipeline.demo_site.server import PublisherServer, ServedOrigins, serve_origins
 from pipeline.demo_site.site import Response
+
+#: Sources per `newsdesk run` over a replay site: each source's crawl holds two Postgres
+#: connections for the whole run, so a run over a few hundred sources fails every one with "too
+#: many clients" (max_connections is 100 by default). Callers crawl in batches of this size.
+SOURCES_PER_RUN = 30
 
 _HTML = "text/html; charset=utf-8"
 _XML = "application/xml; charset=utf-8"
@@ -131,10 +137,19 @@ class RunningReplay(ServedOrigins):
         super().__init__(servers)
         self.site = site
         self.skipped = skipped or {}  # set/id -> why it is not served
+        self._names = {base: name for name, base in self.bases.items()}
 
     def url_of(self, name: str, page: SavedPage) -> str:
         """The page's URL on the replay site."""
         return self.bases[name] + page.target
+
+    def page_at(self, url: str) -> tuple[str, SavedPage | None]:
+        """(publisher name, the page served) for a replay URL; the page is None when the site
+        answers it with no saved page (a 404, a feed, robots.txt)."""
+        parts = urlsplit(url)
+        name = self._names.get(f"{parts.scheme}://{parts.netloc}", "")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return name, self.site.by_name[name].find(target) if name else None
 
     def sources_yaml(self) -> str:
         body = yaml.safe_dump({"sources": self.site.sources(self.bases)}, sort_keys=False,
