@@ -32,14 +32,6 @@ from tests.cli import newsdesk
 #: of their host's hash, until each set has this many (a fixed, varied sample of about 130).
 PAGES_PER_SET = 60
 
-#: Pages the crawl path loses today, each with why: the test fails when one is lost or when one
-#: of these is stored again, so this list stays the truth.
-KNOWN_LOST = {
-    # Issue 18 part 4 (URL identity): the crawler requests the canonical key, which drops the
-    # query; the publisher has no page at the bare path (the replay site answers 404).
-    "fundus/de__DieWelt__V1_1": "requested without its ?source=... query",
-}
-
 #: Fields where the crawl path differs from batch extraction because a feed's or sitemap's
 #: date, title or authors changed the field (field -> pages). Anything else must be equal.
 EXPECTED_HINT_CHANGES: dict[str, int] = {}
@@ -107,9 +99,12 @@ def test_replay_serves_each_site_on_its_own_origin_at_the_original_path(small_co
         assert b"https://www.example-news.de.evil.com/x" in body
         assert b"https://other.example.org/politik/artikel-1" in body
         assert b"Same path" in _get(other + "/politik/artikel-1?seite=2")[2]
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            _get(news + "/politik/artikel-2")
-        assert missing.value.code == 404
+        # Like the publisher's server, the replay ignores tracking parameters, and nothing else.
+        assert _get(news + "/politik/artikel-1?utm_source=rss&seite=2")[2] == body
+        for wrong in ("/politik/artikel-2", "/politik/artikel-1", "/politik/artikel-1?seite=3"):
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                _get(news + wrong)
+            assert missing.value.code == 404
         assert [(h.method, h.path, h.status) for h in running.requests()][:1] == [
             ("GET", "/politik/artikel-1?seite=2", 200)]
 
@@ -204,13 +199,13 @@ def crawled(module_db, tmp_path_factory):
 @pytest.mark.slow
 def test_every_real_page_is_stored_once(crawled):
     running, stored = crawled.running, crawled.stored
-    assert sorted(p.key for p in crawled.missing) == sorted(KNOWN_LOST)
+    assert [p.key for p in crawled.missing] == []
     assert [k for k, s in stored.items() if len(s.rows) != 1] == []  # one raw page, one article
     with psycopg.connect(crawled.db) as conn:
         raw_pages, articles = conn.execute(
             "SELECT (SELECT count(*) FROM raw_pages), (SELECT count(*) FROM articles)").fetchone()
     pages = sum(1 for _ in running.site.pages())
-    assert raw_pages == pages - len(KNOWN_LOST)
+    assert raw_pages == pages
     with_article = [s for s in stored.values() if s.row["article_id"] is not None]
     assert articles == len(with_article)
     # A page stored without an article is one batch extraction finds none in either.

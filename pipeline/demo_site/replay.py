@@ -19,9 +19,10 @@ import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
+from courlan.clean import TRACKERS_RE
 from w3lib.url import canonicalize_url
 
 from pipeline.demo_site import replay_documents as documents
@@ -46,16 +47,21 @@ class ReplayPublisher:
         self.host = host
         self.pages = pages
         self.by_target = {page.target: page for page in pages}
-        # Fuzzy match as replay tools do: the same URL with its query reordered or re-encoded.
-        self.by_canonical = {_canonical(page.target): page for page in pages}
+        self.by_key = {_lookup_key(page.target): page for page in pages}
         self.links = documents.link_pattern(host)
 
     def find(self, target: str) -> SavedPage | None:
-        return self.by_target.get(target) or self.by_canonical.get(_canonical(target))
+        return self.by_target.get(target) or self.by_key.get(_lookup_key(target))
 
 
-def _canonical(target: str) -> str:
-    return canonicalize_url("http://replay" + target)
+def _lookup_key(target: str) -> str:
+    """A fuzzy match, as replay tools make one: the query reordered or re-encoded, and without
+    tracking parameters (courlan's list: utm_*, ref, source, ...), which a publisher's server
+    ignores. Any other difference (a valueless `?12345` too) is another resource: 404."""
+    path, _, query = target.partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+            if not TRACKERS_RE.search(k.lower())]
+    return canonicalize_url("http://replay" + path + (f"?{urlencode(kept)}" if kept else ""))
 
 
 class ReplaySite:
