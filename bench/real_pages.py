@@ -188,15 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sources = load_sources(folder / "replay-sources.yaml")
         with psycopg.connect(url) as conn:
             stored, missing = stored_pages(conn, running, sources)
-            fetched = conn.execute("SELECT coalesce(sum(pages_fetched), 0) FROM crawl_runs"
-                                   ).fetchone()[0]
+            fetched = conn.execute("SELECT coalesce(sum(pages_fetched), 0), "
+                                   "coalesce(sum(pages_failed), 0) FROM crawl_runs").fetchone()
         report(args, corpus, running, stored, missing, fetched, failed)
     return 0
 
 
 def report(args, corpus, running, stored, missing, fetched, failed) -> None:
     scores: dict[str, dict[str, Score]] = {}
-    changed: Counter[tuple[str, str]] = Counter()
+    changed: dict[tuple[str, str], list[str]] = {}
     names = ("crawl path", "batch", "trafilatura")
     for name, page in running.site.pages():
         by_name = {n: scores.setdefault(page.set_name, {}).setdefault(n, Score()) for n in names}
@@ -209,10 +209,12 @@ def report(args, corpus, running, stored, missing, fetched, failed) -> None:
             continue
         score_stored(by_name["crawl path"], truth, got.row)
         add_article(by_name["batch"], truth, got.extract(with_hints=False))
-        changed.update(differences(got))
+        for found in differences(got):
+            changed.setdefault(found, []).append(page.key)
     print(f"{len(corpus.pages)} pages served from {args.corpus} as {len(running.site.publishers)}"
           f" publishers ({len(corpus.skipped)} not servable: {corpus.skipped})")
-    print(f"crawl: {fetched} article pages fetched, {len(stored)} pages stored in raw_pages, "
+    print(f"crawl: {fetched[0]} article pages fetched ({fetched[1]} requests failed), "
+          f"{len(stored)} pages stored in raw_pages, "
           f"{sum(1 for s in stored.values() if s.row['article_id'])} with an article, "
           f"{len(missing)} never stored, {len(failed)} runs failed")
     stored_twice = [k for k, s in stored.items() if len(s.rows) > 1]
@@ -220,9 +222,12 @@ def report(args, corpus, running, stored, missing, fetched, failed) -> None:
     errors = Counter((s.row["process_error"] or "").split(":", 1)[-1].strip()[:60]
                      for s in stored.values() if s.row["process_error"])
     print(f"pages without an article (process_error): {sum(errors.values())} {dict(errors)}")
+    dated = sum(1 for s in stored.values() if (s.row["discovery"] or {}).get("published"))
+    print(f"pages whose feed or sitemap entry gave a publish date (a hint): {dated}")
     print("crawl path vs batch, fields that differ (field, why): "
-          + (", ".join(f"{f} {w}: {n}" for (f, w), n in sorted(changed.items())) or "none"))
-    print(f"\nmissing pages: {[p.key for p in missing][:20]}")
+          + (", ".join(f"{f} {w}: {len(keys)} {keys[:5]}" for (f, w), keys
+                       in sorted(changed.items())) or "none"))
+    print(f"pages never stored: {[p.key for p in missing][:20]}")
     print()
     print("\n".join(table(scores, names, speed=False)))
 
