@@ -61,6 +61,12 @@ SELECT r.id, r.source, r.url, r.final_url, r.html_gz, r.fetched_at, r.discovery,
   FROM raw_pages r LEFT JOIN articles a ON a.raw_page_id = r.id
 """
 
+_SAME_CANONICAL = """
+SELECT a.id AS article_id, a.title, a.authors, a.published_at, a.body, r.url AS merged_with
+  FROM articles a JOIN raw_pages r ON r.id = a.raw_page_id
+ WHERE a.canonical_url = %s
+"""
+
 
 def crawl(running: RunningReplay, folder: Path, env: dict[str, str] | None = None,
           timeout: int = 900) -> list[subprocess.CompletedProcess]:
@@ -87,6 +93,9 @@ class StoredPage:
     page: SavedPage
     source: Source
     rows: list[dict[str, Any]]  # raw_pages joined to articles (one row per article)
+    #: The URL of the page whose article this one is, when the page declares the same
+    #: canonical URL (rel=canonical, og:url) as another page: one article for both.
+    merged_with: str | None = None
     _extracted: dict[bool, Article | None] = field(default_factory=dict)
 
     @property
@@ -123,8 +132,23 @@ def stored_pages(conn: psycopg.Connection, running: RunningReplay, sources: list
             if page is None:
                 continue
             found.setdefault(page.key, StoredPage(page, by_name[name], [])).rows.append(row)
+        for got in found.values():
+            _join_same_canonical(cur, got)
     missing = [page for _, page in running.site.pages() if page.key not in found]
     return found, missing
+
+
+def _join_same_canonical(cur: psycopg.Cursor, got: StoredPage) -> None:
+    """A page stored without an article of its own nor an error shares another page's
+    canonical URL: give its row that article, and say so."""
+    row = got.row
+    if row["article_id"] is not None or row["process_error"] is not None:
+        return
+    batch = got.extract(with_hints=False)
+    other = cur.execute(_SAME_CANONICAL, (batch.canonical_url,)).fetchone() if batch else None
+    if other is not None:
+        got.merged_with = other.pop("merged_with")
+        row.update(other)
 
 
 def article_fields(article: Article | None) -> dict[str, Any]:
@@ -190,6 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             stored, missing = stored_pages(conn, running, sources)
             fetched = conn.execute("SELECT coalesce(sum(pages_fetched), 0), "
                                    "coalesce(sum(pages_failed), 0) FROM crawl_runs").fetchone()
+            for error, sources in conn.execute(
+                    "SELECT error, count(*) FROM crawl_runs WHERE status <> 'success' GROUP BY 1"):
+                print(f"{sources} source crawls failed: {error}")
+        for run in failed:
+            print(f"a run exited {run.returncode}: {run.stderr.strip().splitlines()[-1:]}")
         report(args, corpus, running, stored, missing, fetched, failed)
     return 0
 
@@ -217,6 +246,8 @@ def report(args, corpus, running, stored, missing, fetched, failed) -> None:
           f"{len(stored)} pages stored in raw_pages, "
           f"{sum(1 for s in stored.values() if s.row['article_id'])} with an article, "
           f"{len(missing)} never stored, {len(failed)} runs failed")
+    merged = {k: s.merged_with for k, s in stored.items() if s.merged_with}
+    print(f"pages stored as another page's article (the same canonical URL): {merged}")
     stored_twice = [k for k, s in stored.items() if len(s.rows) > 1]
     print(f"pages stored as more than one article: {len(stored_twice)} {stored_twice[:5]}")
     errors = Counter((s.row["process_error"] or "").split(":", 1)[-1].strip()[:60]

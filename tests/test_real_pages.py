@@ -206,6 +206,8 @@ def test_every_real_page_is_stored_once(crawled):
             "SELECT (SELECT count(*) FROM raw_pages), (SELECT count(*) FROM articles)").fetchone()
     pages = sum(1 for _ in running.site.pages())
     assert raw_pages == pages
+    # Pages that declare one canonical URL are one article (none in this sample).
+    assert {k: s.merged_with for k, s in stored.items() if s.merged_with} == {}
     with_article = [s for s in stored.values() if s.row["article_id"] is not None]
     assert articles == len(with_article)
     # A page stored without an article is one batch extraction finds none in either.
