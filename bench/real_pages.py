@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(throwaway_database(args.database_url))
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="real-pages-")))
-        running = stack.enter_context(serve_replay_site(corpus))
+        running = stack.enter_context(serve_replay_site(corpus.pages))
         env = {"NEWSDESK_DATABASE_URL": url, "NEWSDESK_HOME": str(folder / "home")}
         failed = [r for r in crawl(running, folder, env) if r.returncode != 0]
         sources = load_sources(folder / "replay-sources.yaml")

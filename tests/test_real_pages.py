@@ -80,7 +80,7 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
 def test_replay_serves_each_site_on_its_own_origin_at_the_original_path(small_corpus):
     corpus = read_corpus(small_corpus)
     assert corpus.skipped == {"blogs/2": "no http(s) URL ('')"}
-    with serve_replay_site(corpus) as running:
+    with serve_replay_site(corpus.pages) as running:
         by_host = {pub.host: pub.name for pub in running.site.publishers}
         assert set(by_host) == {"example-news.de", "other.example.org"}  # www. and bare: one site
         news, other = running.bases[by_host["example-news.de"]], running.bases[
@@ -110,7 +110,7 @@ def test_replay_serves_each_site_on_its_own_origin_at_the_original_path(small_co
 
 
 def test_replay_feed_and_sitemap_carry_the_pages_declared_dates(small_corpus):
-    with serve_replay_site(read_corpus(small_corpus)) as running:
+    with serve_replay_site(read_corpus(small_corpus).pages) as running:
         news = running.bases[next(p.name for p in running.site.publishers
                                   if p.host == "example-news.de")]
         robots = _get(news + "/robots.txt")[2].decode()

@@ -18,7 +18,6 @@ import contextlib
 import functools
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
@@ -26,7 +25,7 @@ from courlan.clean import TRACKERS_RE
 from w3lib.url import canonicalize_url
 
 from pipeline.demo_site import replay_documents as documents
-from pipeline.demo_site.replay_pages import Corpus, SavedPage, read_corpus
+from pipeline.demo_site.replay_pages import SavedPage
 from pipeline.demo_site.server import PublisherServer, ServedOrigins, serve_origins
 from pipeline.demo_site.site import Response
 
@@ -78,10 +77,6 @@ class ReplaySite:
             taken.add(name)
             self.publishers.append(ReplayPublisher(name, host, site_pages))
         self.by_name = {pub.name: pub for pub in self.publishers}
-
-    @classmethod
-    def from_folder(cls, folder: Path) -> ReplaySite:
-        return cls(read_corpus(folder).pages)
 
     def pages(self) -> Iterator[tuple[str, SavedPage]]:
         """(publisher name, page) for every page served."""
@@ -138,11 +133,9 @@ def _source_name(host: str, taken: set[str]) -> str:
 class RunningReplay(ServedOrigins):
     """A ReplaySite being served: its pages' replay URLs and the sources YAML."""
 
-    def __init__(self, site: ReplaySite, servers: list[PublisherServer],
-                 skipped: dict[str, str] | None = None) -> None:
+    def __init__(self, site: ReplaySite, servers: list[PublisherServer]) -> None:
         super().__init__(servers)
         self.site = site
-        self.skipped = skipped or {}  # set/id -> why it is not served
         self._names = {base: name for name, base in self.bases.items()}
 
     def url_of(self, name: str, page: SavedPage) -> str:
@@ -165,13 +158,12 @@ class RunningReplay(ServedOrigins):
 
 @contextlib.contextmanager
 def serve_replay_site(
-    corpus: Corpus | list[SavedPage], host: str = "127.0.0.1", base_port: int = 0
+    pages: list[SavedPage], host: str = "127.0.0.1", base_port: int = 0
 ) -> Iterator[RunningReplay]:
-    """Serve saved pages (a Corpus, or a chosen list of its pages) until exit, one port each
-    publisher (see pipeline.demo_site.server.serve_origins)."""
-    pages, skipped = (corpus.pages, corpus.skipped) if isinstance(corpus, Corpus) else (corpus, {})
+    """Serve saved pages (a Corpus's, or a chosen few) until exit, one port each publisher
+    (see pipeline.demo_site.server.serve_origins)."""
     site = ReplaySite(pages)
     names = [pub.name for pub in site.publishers]
-    with serve_origins(site, names, lambda servers: RunningReplay(site, servers, skipped), host,
+    with serve_origins(site, names, lambda servers: RunningReplay(site, servers), host,
                        base_port) as running:
         yield running
