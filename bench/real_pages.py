@@ -259,6 +259,10 @@ def report(args, corpus, running, stored, missing, fetched, failed) -> None:
           + (", ".join(f"{f} {w}: {len(keys)} {keys[:5]}" for (f, w), keys
                        in sorted(changed.items())) or "none"))
     print(f"pages never stored: {[p.key for p in missing][:20]}")
+    publisher_of = {page.key: name for name, page in running.site.pages()}
+    for page in missing[:20]:  # what the crawler asked that publisher for (the access log)
+        hits = running.requests(publisher_of[page.key])
+        print(f"  {page.key} {page.target}: " + ", ".join(f"{h.path} {h.status}" for h in hits))
     print()
     print("\n".join(table(scores, names, speed=False)))
 
