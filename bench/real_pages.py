@@ -240,8 +240,9 @@ def report(args, corpus, running, stored, missing, fetched, failed) -> None:
         add_article(by_name["batch"], truth, got.extract(with_hints=False))
         for found in differences(got):
             changed.setdefault(found, []).append(page.key)
-    print(f"{len(corpus.pages)} pages served from {args.corpus} as {len(running.site.publishers)}"
-          f" publishers ({len(corpus.skipped)} not servable: {corpus.skipped})")
+    unserved = {**corpus.skipped, **running.site.unserved}
+    print(f"{sum(1 for _ in running.site.pages())} pages served from {args.corpus} as "
+          f"{len(running.site.publishers)} publishers ({len(unserved)} not served: {unserved})")
     print(f"crawl: {fetched[0]} article pages fetched ({fetched[1]} requests failed), "
           f"{len(stored)} pages stored in raw_pages, "
           f"{sum(1 for s in stored.values() if s.row['article_id'])} with an article, "

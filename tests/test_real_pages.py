@@ -69,6 +69,8 @@ def small_corpus(tmp_path: Path) -> Path:
           b"<html><head><meta name='date' content='2021-02-03'><title>Other</title></head>"
           b"<body><p>Same path, another site.</p></body></html>")
     _save(folder, "blogs", "2", None, b"<html><body>no URL recorded</body></html>")
+    _save(folder, "blogs", "3", "https://other.example.org/politik/artikel-1?utm_source=x&seite=2",
+          b"<html><body>Saved again.</body></html>")
     return folder
 
 
@@ -83,6 +85,8 @@ def test_replay_serves_each_site_on_its_own_origin_at_the_original_path(small_co
     with serve_replay_site(corpus.pages) as running:
         by_host = {pub.host: pub.name for pub in running.site.publishers}
         assert set(by_host) == {"example-news.de", "other.example.org"}  # www. and bare: one site
+        # One URL, one capture: the first saved is served (a tracking parameter is the same URL).
+        assert running.site.unserved == {"blogs/3": "saved again under the URL of blogs/1"}
         news, other = running.bases[by_host["example-news.de"]], running.bases[
             by_host["other.example.org"]]
         status, headers, body = _get(news + "/politik/artikel-1?seite=2")

@@ -97,9 +97,9 @@ def _served(args: argparse.Namespace, corpus: Corpus | None
             ) -> Iterator[RunningSite | RunningReplay]:
     """The site the demo crawls: the saved pages of --corpus, else the generated demo site."""
     if corpus is not None:
-        for key, why in corpus.skipped.items():
-            print(f"not served: {key}: {why}")
         with serve_replay_site(corpus.pages, base_port=args.port) as replay:
+            for key, why in {**corpus.skipped, **replay.site.unserved}.items():
+                print(f"not served: {key}: {why}")
             yield replay
         return
     # Anchored at today's midnight (UTC): the articles end yesterday, so today's report has

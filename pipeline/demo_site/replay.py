@@ -44,9 +44,15 @@ class ReplayPublisher:
     def __init__(self, name: str, host: str, pages: list[SavedPage]) -> None:
         self.name = name
         self.host = host
-        self.pages = pages
-        self.by_target = {page.target: page for page in pages}
-        self.by_key = {_lookup_key(page.target): page for page in pages}
+        # One URL, one capture: a later page saved under a URL already taken is not served.
+        self.by_key: dict[str, SavedPage] = {}
+        self.unserved: dict[str, str] = {}  # set/id -> why
+        for page in pages:
+            first = self.by_key.setdefault(_lookup_key(page.target), page)
+            if first is not page:
+                self.unserved[page.key] = f"saved again under the URL of {first.key}"
+        self.pages = list(self.by_key.values())
+        self.by_target = {page.target: page for page in self.pages}
         self.links = documents.link_pattern(host)
 
     def find(self, target: str) -> SavedPage | None:
@@ -77,6 +83,8 @@ class ReplaySite:
             taken.add(name)
             self.publishers.append(ReplayPublisher(name, host, site_pages))
         self.by_name = {pub.name: pub for pub in self.publishers}
+        #: Pages not served (set/id -> why): another page was saved under the same URL.
+        self.unserved = {key: why for pub in self.publishers for key, why in pub.unserved.items()}
 
     def pages(self) -> Iterator[tuple[str, SavedPage]]:
         """(publisher name, page) for every page served."""
