@@ -17,73 +17,26 @@ import argparse
 import contextlib
 import gzip
 import json
-import re
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 import trafilatura
 
-from pipeline.extraction.extract import NotAnArticle, extract_article
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # for `bench.corpus_scoring` when run as a script
+    sys.path.insert(0, str(ROOT))
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
-
-
-def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
-    tokens = re.findall(r"\w+", (text or "").casefold())
-    return {tuple(tokens[i:i + n]) for i in range(max(0, len(tokens) - n + 1))}
-
-
-def fold(text: str | None) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
-
-
-def pr(pred: set, truth: set) -> tuple[float, float]:
-    if not pred and not truth:
-        return 1.0, 1.0
-    hit = len(pred & truth)
-    return (hit / len(pred) if pred else 0.0), (hit / len(truth) if truth else 0.0)
-
-
-def f1(p: float, r: float) -> float:
-    return 2 * p * r / (p + r) if p + r else 0.0
-
-
-class Score:
-    def __init__(self) -> None:
-        self.p = self.r = self.title = self.auth = self.date = 0.0
-        self.pages = self.auth_pages = self.date_pages = 0
-        self.seconds = 0.0
-
-    def add(self, truth: dict, body: str, title: str | None, authors: list[str],
-            day: str | None) -> None:
-        self.pages += 1
-        p, r = pr(shingles(body), shingles(truth["body"]))
-        self.p += p
-        self.r += r
-        self.title += fold(title) == fold(truth["title"])
-        if truth.get("authors"):
-            self.auth_pages += 1
-            self.auth += f1(*pr({fold(a) for a in authors}, {fold(a) for a in truth["authors"]}))
-        if truth.get("date_published"):
-            self.date_pages += 1
-            self.date += day == truth["date_published"]
-
-    def merge(self, other: Score) -> None:
-        for key in ("p", "r", "title", "auth", "date", "pages", "auth_pages", "date_pages",
-                    "seconds"):
-            setattr(self, key, getattr(self, key) + getattr(other, key))
-
-    def row(self, subset: str, name: str) -> str:
-        """One Markdown table row: the set (with its page count), the extractor, the scores."""
-        n = max(1, self.pages)
-        body = f1(self.p / n, self.r / n)
-        return (f"| {subset} ({self.pages}) | {name} | {body:.3f} | {self.p / n:.3f} | "
-                f"{self.r / n:.3f} | {self.title / n:.3f} | "
-                f"{self.auth / max(1, self.auth_pages):.3f} | "
-                f"{self.date / max(1, self.date_pages):.3f} | "
-                f"{self.pages / max(self.seconds, 1e-9):.1f} |")
+from bench.corpus_scoring import (  # noqa: E402
+    DEFAULT_CORPUS,
+    Score,
+    add_article,
+    add_trafilatura,
+    article_day,
+    fold,
+    table,
+)
+from pipeline.extraction.extract import NotAnArticle, extract_article  # noqa: E402
 
 
 def main() -> int:
@@ -116,28 +69,17 @@ def main() -> int:
     for subset, html, truth in pages:
         bare, ours = (scores.setdefault(subset, {}).setdefault(name, Score())
                       for name in ("trafilatura", "newsdesk"))
-        start = time.perf_counter()
-        doc = trafilatura.bare_extraction(html, url=truth["url"], with_metadata=True)
-        bare.seconds += time.perf_counter() - start
-        if doc is None:
-            bare.add(truth, "", None, [], None)
-        else:
-            bare.add(truth, doc.text or "", doc.title,
-                     [a.strip() for a in (doc.author or "").split(";") if a.strip()], doc.date)
-
+        add_trafilatura(bare, truth, html, truth["url"])
         start = time.perf_counter()
         try:
             art = extract_article(html, truth["url"])
         except NotAnArticle:
             art = None
         ours.seconds += time.perf_counter() - start
+        add_article(ours, truth, art)
         if art is None:
-            ours.add(truth, "", None, [], None)
             continue
-        # The truth is the publisher's calendar day: published_at is in the offset the page
-        # wrote, so its own date is that day (not its UTC day).
-        day = art.published_at.date().isoformat() if art.published_at else None
-        ours.add(truth, art.body, art.title, art.authors, day)
+        day = article_day(art)
         for field, got, want in (("title", fold(art.title), fold(truth["title"])),
                                  ("date", day, truth.get("date_published") or day),
                                  ("authors", sorted(map(fold, art.authors)),
@@ -147,17 +89,11 @@ def main() -> int:
                 print(f"  {field} {truth['url']}\n     got  {got!r}\n     want {want!r}"
                       + (f" ({art.date_source})" if field == "date" else ""))
 
-    total = {name: Score() for name in ("trafilatura", "newsdesk")}
-    for by_name in scores.values():
-        for name, score in by_name.items():
-            total[name].merge(score)
     print()
-    print("| set | extractor | body F1 | P | R | title | authors F1 | date | pages/s |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for subset, by_name in [*sorted(scores.items()), ("all", total)]:
-        for name in ("trafilatura", "newsdesk"):
-            print(by_name[name].row(subset, name))
-    ratio = total["trafilatura"].seconds / max(total["newsdesk"].seconds, 1e-9)
+    print("\n".join(table(scores, ("trafilatura", "newsdesk"))))
+    seconds = {name: sum(s[name].seconds for s in scores.values()) for name in ("trafilatura",
+                                                                               "newsdesk")}
+    ratio = seconds["trafilatura"] / max(seconds["newsdesk"], 1e-9)
     print(f"\nspeed ratio newsdesk/trafilatura (one core, same run): {ratio:.2f}")
     return 0
 

@@ -1,17 +1,26 @@
-"""`newsdesk demo`: serve the demo news site, run the whole job on it, show what to query next."""
+"""`newsdesk demo`: serve the demo news site (or, with --corpus, a folder of saved real pages as
+their publishers), run the whole job on it, show what to query next."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 from pipeline.cli.jobs import run_pipeline
 from pipeline.cli.options import article_count
 from pipeline.db import database_url, embedded, redact
 from pipeline.db.connection import DATABASE_URL_ENV
-from pipeline.demo_site import DemoSite, serve_demo_site
+from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
+from pipeline.demo_site.replay import SOURCES_PER_RUN, RunningReplay, serve_replay_site
+from pipeline.demo_site.replay_pages import Corpus, read_corpus
 from pipeline.sources.config import load_sources
+
+#: Up to this many publishers, the demo lists each one's address.
+_LISTED_PUBLISHERS = 10
 
 NEXT_QUERIES = """\
 -- articles per source and language
@@ -39,27 +48,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="first publisher's port (default 8701); fixed so a second demo finds the same URLs",
     )
     parser.add_argument("--workers", type=int, metavar="N", help="extraction processes")
+    parser.add_argument(
+        "--corpus", type=Path, metavar="DIR",
+        help="serve saved real pages instead (DIR/<set>/<id>.html.gz beside <id>.json with the "
+             "page's URL), one publisher per original site",
+    )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    # A missing or empty corpus folder: one line naming it, before any database is started.
+    corpus = read_corpus(args.corpus) if args.corpus is not None else None
     url = database_url()
     sources_file = embedded.home() / "demo-sources.yaml"
     sources_file.parent.mkdir(parents=True, exist_ok=True)
-    # Anchored at today's midnight (UTC): the articles end yesterday, so today's report has
-    # them, and every demo run of the same day serves the same site (a rerun stores nothing).
-    anchor = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
-    site = DemoSite(seed=args.seed, n_articles=args.articles, anchor=anchor)
-    with serve_demo_site(site, base_port=args.port) as site:
+    with _served(args, corpus) as site:
         sources_file.write_text(site.sources_yaml(), encoding="utf-8")
-        for publisher in site.publishers:
-            print(f"demo publisher {publisher.name} at {publisher.base_url}")
-        result = run_pipeline(
-            load_sources(sources_file),
-            sources_path=sources_file,
-            no_delay=True,
-            workers=args.workers,
-        )
+        sources = load_sources(sources_file)
+        if len(sources) <= _LISTED_PUBLISHERS:
+            for name, base_url in site.bases.items():
+                print(f"demo publisher {name} at {base_url}")
+        else:
+            ports = sorted(int(base.rsplit(":", 1)[1]) for base in site.bases.values())
+            print(f"{len(sources)} demo publishers on 127.0.0.1, ports {ports[0]}-{ports[-1]} "
+                  f"(their sources: {sources_file})")
+        ok = True
+        # A crawl holds Postgres connections per source: hundreds of publishers go by batches.
+        for start in range(0, len(sources), SOURCES_PER_RUN):
+            result = run_pipeline(
+                sources[start:start + SOURCES_PER_RUN],
+                sources_path=sources_file,
+                no_delay=True,
+                workers=args.workers,
+            )
+            ok &= result.ok
     if os.environ.get(DATABASE_URL_ENV):
         print(f"\nThe articles are in {redact(url)}; open it with psql and try:\n")
     else:  # the embedded server's DSN holds no password: safe to show whole
@@ -67,4 +89,22 @@ def handle(args: argparse.Namespace) -> int:
         print(f'  psql "{url}"\nand try:\n')
     print(NEXT_QUERIES)
     print("The day's HTML report (charts, source health): newsdesk report --out report.html")
-    return 0 if result.ok else 1
+    return 0 if ok else 1
+
+
+@contextlib.contextmanager
+def _served(args: argparse.Namespace, corpus: Corpus | None
+            ) -> Iterator[RunningSite | RunningReplay]:
+    """The site the demo crawls: the saved pages of --corpus, else the generated demo site."""
+    if corpus is not None:
+        with serve_replay_site(corpus.pages, base_port=args.port) as replay:
+            for key, why in {**corpus.skipped, **replay.site.unserved}.items():
+                print(f"not served: {key}: {why}")
+            yield replay
+        return
+    # Anchored at today's midnight (UTC): the articles end yesterday, so today's report has
+    # them, and every demo run of the same day serves the same site (a rerun stores nothing).
+    anchor = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
+    site = DemoSite(seed=args.seed, n_articles=args.articles, anchor=anchor)
+    with serve_demo_site(site, base_port=args.port) as running:
+        yield running

@@ -16,6 +16,8 @@ section listings) and traps. Pages are generated on request from (seed, publishe
   14h30"; RSS feed; articles at /article/slug-ID.html.
 
 Use `serve_demo_site(DemoSite(...))` for real HTTP; `DemoSite.respond` renders offline.
+`pipeline.demo_site.replay` serves saved real pages as their publishers through the same server
+(`serve_replay_site`, behind `newsdesk demo --corpus`).
 """
 
 from pipeline.demo_site.model import DEFAULT_ANCHOR, ArticleTruth, Publisher

@@ -1,4 +1,8 @@
-"""Serving a DemoSite over HTTP on 127.0.0.1: one origin (server, port) per publisher.
+"""Serving a site over HTTP on 127.0.0.1: one origin (server, port) per publisher.
+
+`serve_origins` serves anything with a `respond(publisher, target, bases)` method (the generated
+`DemoSite`, and the real-page replay site of pipeline.demo_site.replay) through one machinery;
+`serve_demo_site` is it for a DemoSite.
 
 Plain `http.server` (stdlib) is enough: threaded, HTTP/1.1 keep-alive, Content-Length, gzip when
 the client asks (Scrapy does), ETag/If-None-Match and If-Modified-Since, so crawler behaviour
@@ -21,14 +25,15 @@ import hashlib
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol, TypeVar
 
 from pipeline.demo_site.faults import Faults, serve_fault
 from pipeline.demo_site.model import ArticleTruth, Publisher
-from pipeline.demo_site.site import DemoSite
+from pipeline.demo_site.site import DemoSite, Response
 from pipeline.errors import NewsdeskError
 
 _COMPRESSIBLE = ("text/", "application/")
@@ -44,6 +49,12 @@ CHALLENGE_PAGE = (
     b'<script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1"></script>'
     b"</body></html>"
 )
+
+
+class Responder(Protocol):
+    """What a served site answers: the response of `publisher` for a request target."""
+
+    def respond(self, name: str, target: str, bases: dict[str, str]) -> Response: ...
 
 
 @dataclass(frozen=True)
@@ -197,7 +208,7 @@ class PublisherServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, site: DemoSite, publisher: str, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, site: Responder, publisher: str, host: str = "127.0.0.1", port: int = 0):
         super().__init__((host, port), _Handler)
         self.site = site
         self.publisher = publisher
@@ -218,19 +229,15 @@ class PublisherServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
 
-class RunningSite:
-    """A DemoSite being served: addresses, the sources YAML, and ground truth as absolute URLs."""
+class ServedOrigins:
+    """Publishers being served: their base URLs, the shared access log, quirks and faults."""
 
-    def __init__(self, site: DemoSite, servers: list[PublisherServer]) -> None:
-        self.site = site
+    def __init__(self, servers: list[PublisherServer]) -> None:
         self.servers = servers
         self.log = AccessLog()
         self.quirks = Quirks()
         self.faults = Faults()  # opt-in fault injection, see pipeline.demo_site.faults
         self.bases = {srv.publisher: srv.base_url for srv in servers}
-        self.publishers: list[Publisher] = [
-            replace(pub, base_url=self.bases[pub.name]) for pub in site.publishers
-        ]
 
     def requests(self, publisher: str | None = None) -> list[Hit]:
         """The access log: every request answered so far (of one publisher, if named)."""
@@ -238,6 +245,17 @@ class RunningSite:
 
     def clear_requests(self) -> None:
         self.log.clear()
+
+
+class RunningSite(ServedOrigins):
+    """A DemoSite being served: addresses, the sources YAML, and ground truth as absolute URLs."""
+
+    def __init__(self, site: DemoSite, servers: list[PublisherServer]) -> None:
+        super().__init__(servers)
+        self.site = site
+        self.publishers: list[Publisher] = [
+            replace(pub, base_url=self.bases[pub.name]) for pub in site.publishers
+        ]
 
     def publisher(self, name: str) -> Publisher:
         return next(p for p in self.publishers if p.name == name)
@@ -258,32 +276,40 @@ class RunningSite:
         return self.site.syndicated_pairs(self.bases)
 
 
-@contextlib.contextmanager
-def serve_demo_site(
-    site: DemoSite, host: str = "127.0.0.1", base_port: int = 0
-) -> Iterator[RunningSite]:
-    """Serve every publisher of `site` on its own port, in daemon threads, until exit.
+Served = TypeVar("Served", bound=ServedOrigins)
 
+
+@contextlib.contextmanager
+def serve_origins(
+    site: Responder,
+    names: Sequence[str],
+    running: Callable[[list[PublisherServer]], Served],
+    host: str = "127.0.0.1",
+    base_port: int = 0,
+) -> Iterator[Served]:
+    """Serve each of `names` on its own port of `site`, in daemon threads, until exit.
+
+    `running` wraps the servers into what the caller yields (a RunningSite, a replay site).
     Ports are free ones by default; with `base_port`, publisher i gets `base_port + i`, so the
-    article URLs (which include the port) stay the same from one run to the next.
+    URLs (which include the port) stay the same from one run to the next.
     """
     servers: list[PublisherServer] = []
     started: list[PublisherServer] = []  # shutdown() would wait forever on a server never started
     try:
-        for index, pub in enumerate(site.publishers):
+        for index, name in enumerate(names):
             port = base_port + index if base_port else 0
             try:
-                servers.append(PublisherServer(site, pub.name, host, port))
+                servers.append(PublisherServer(site, name, host, port))
             except OSError as exc:
                 raise NewsdeskError(
-                    f"demo site: cannot listen on {host}:{port} for {pub.name}: {exc.strerror}"
+                    f"demo site: cannot listen on {host}:{port} for {name}: {exc.strerror}"
                 ) from None
-        running = RunningSite(site, servers)
+        served = running(servers)
         for srv in servers:
-            srv.bases = running.bases
-            srv.log = running.log
-            srv.quirks = running.quirks
-            srv.faults = running.faults
+            srv.bases = served.bases
+            srv.log = served.log
+            srv.quirks = served.quirks
+            srv.faults = served.faults
             thread = threading.Thread(
                 target=srv.serve_forever,
                 kwargs={"poll_interval": 0.1},
@@ -292,9 +318,29 @@ def serve_demo_site(
             )
             thread.start()
             started.append(srv)
-        yield running
+        yield served
     finally:
-        for srv in started:
-            srv.shutdown()
+        _shut_down(started)
         for srv in servers:
             srv.server_close()
+
+
+def _shut_down(servers: list[PublisherServer]) -> None:
+    """Stop every server at once: one by one, each waits for its poll interval (a replay site
+    has hundreds of publishers)."""
+    stoppers = [threading.Thread(target=srv.shutdown, daemon=True) for srv in servers]
+    for stopper in stoppers:
+        stopper.start()
+    for stopper in stoppers:
+        stopper.join()
+
+
+@contextlib.contextmanager
+def serve_demo_site(
+    site: DemoSite, host: str = "127.0.0.1", base_port: int = 0
+) -> Iterator[RunningSite]:
+    """Serve every publisher of `site` on its own port (see `serve_origins`)."""
+    names = [pub.name for pub in site.publishers]
+    with serve_origins(site, names, lambda servers: RunningSite(site, servers), host,
+                       base_port) as running:
+        yield running
