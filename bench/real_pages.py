@@ -44,7 +44,7 @@ from bench.corpus_scoring import (  # noqa: E402
 )
 from bench.dedupe_common import throwaway_database  # noqa: E402
 from pipeline.article import Article, as_written  # noqa: E402
-from pipeline.demo_site.replay import SOURCES_PER_RUN, RunningReplay, serve_replay_site  # noqa: E402
+from pipeline.demo_site.replay import RunningReplay, serve_replay_site  # noqa: E402
 from pipeline.demo_site.replay_pages import SavedPage, read_corpus  # noqa: E402
 from pipeline.extraction.extract import NotAnArticle, extract_article  # noqa: E402
 from pipeline.processing.pool import hints  # noqa: E402
@@ -71,21 +71,14 @@ SELECT a.id AS article_id, a.title, a.authors, a.published_at, a.published_offse
 
 
 def crawl(running: RunningReplay, folder: Path, env: dict[str, str] | None = None,
-          timeout: int = 900) -> list[subprocess.CompletedProcess]:
-    """`newsdesk run --no-delay` over every publisher of the replay site, SOURCES_PER_RUN at a
-    time; returns each run's result (the caller checks the exit status)."""
+          timeout: int = 1800) -> subprocess.CompletedProcess:
+    """`newsdesk run --no-delay` over every publisher of the replay site, in one run (the crawl
+    takes the sources in turns); the caller checks the exit status."""
     sources_file = folder / "replay-sources.yaml"
     sources_file.write_text(running.sources_yaml(), encoding="utf-8")
-    names = [pub.name for pub in running.site.publishers]
-    results = []
-    for start in range(0, len(names), SOURCES_PER_RUN):
-        selected = [arg for name in names[start:start + SOURCES_PER_RUN]
-                    for arg in ("--source", name)]
-        results.append(subprocess.run(
-            python_module("pipeline.cli", "run", "--sources", str(sources_file), "--no-delay",
-                          *selected),
-            env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout))
-    return results
+    return subprocess.run(
+        python_module("pipeline.cli", "run", "--sources", str(sources_file), "--no-delay"),
+        env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
 
 @dataclass
@@ -214,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="real-pages-")))
         running = stack.enter_context(serve_replay_site(corpus.pages))
         env = {"NEWSDESK_DATABASE_URL": url, "NEWSDESK_HOME": str(folder / "home")}
-        failed = [r for r in crawl(running, folder, env) if r.returncode != 0]
+        run = crawl(running, folder, env)
         sources = load_sources(folder / "replay-sources.yaml")
         with psycopg.connect(url) as conn:
             stored, missing = stored_pages(conn, running, sources)
@@ -223,13 +216,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             for error, sources in conn.execute(
                     "SELECT error, count(*) FROM crawl_runs WHERE status <> 'success' GROUP BY 1"):
                 print(f"{sources} source crawls failed: {error}")
-        for run in failed:
-            print(f"a run exited {run.returncode}: {run.stderr.strip().splitlines()[-1:]}")
-        report(args, corpus, running, stored, missing, fetched, failed)
+        if run.returncode != 0:
+            print(f"the run exited {run.returncode}: {run.stderr.strip().splitlines()[-1:]}")
+        report(args, corpus, running, stored, missing, fetched, run.returncode)
     return 0
 
 
-def report(args, corpus, running, stored, missing, fetched, failed) -> None:
+def report(args, corpus, running, stored, missing, fetched, exit_status) -> None:
     scores: dict[str, dict[str, Score]] = {}
     changed: dict[tuple[str, str], list[str]] = {}
     names = ("crawl path", "batch", "trafilatura")
@@ -252,7 +245,7 @@ def report(args, corpus, running, stored, missing, fetched, failed) -> None:
     print(f"crawl: {fetched[0]} article pages fetched ({fetched[1]} requests failed), "
           f"{len(stored)} pages stored in raw_pages, "
           f"{sum(1 for s in stored.values() if s.row['article_id'])} with an article, "
-          f"{len(missing)} never stored, {len(failed)} runs failed")
+          f"{len(missing)} never stored, run exit status {exit_status}")
     merged = {k: s.merged_with for k, s in stored.items() if s.merged_with}
     print(f"pages stored as another page's article (the same canonical URL): {merged}")
     stored_twice = [k for k, s in stored.items() if len(s.rows) > 1]

@@ -18,6 +18,7 @@ subprocess, because Twisted's reactor cannot be restarted and `pipeline` never i
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -97,6 +98,30 @@ def _result_of(crawler: Any, recorder_cls: type) -> dict[str, Any] | None:
     return recorder.result if recorder is not None else None
 
 
+def _crawl_in_turn(process: Any, crawlers: list[tuple[Any, Any]], at_once: int,
+                   **spider_args: Any) -> tuple[list[asyncio.Task], asyncio.Task]:
+    """Schedule each (source, crawler) to run with at most `at_once` running, and the reactor to
+    stop when all have ended; the task of each, and the stopper's. Scrapy's own `start()` would
+    run them all at once. A shutdown signal stops the reactor after the running ones: those
+    still waiting never start, and are reported as not run."""
+    from twisted.internet import reactor
+
+    loop = asyncio.get_event_loop()  # AsyncCrawlerProcess installed it; it is not running yet
+    turns = asyncio.Semaphore(max(1, at_once))
+
+    async def in_turn(source: Any, crawler: Any) -> None:
+        async with turns:
+            await process.crawl(crawler, source=source, **spider_args)
+
+    async def all_then_stop(tasks: list[asyncio.Task]) -> None:
+        await asyncio.wait(tasks)
+        if reactor.running:
+            reactor.stop()
+
+    tasks = [loop.create_task(in_turn(source, crawler)) for source, crawler in crawlers]
+    return tasks, loop.create_task(all_then_stop(tasks))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.limit is not None and args.limit < 0:
@@ -136,12 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_key = args.run_key or manual_run_key()
 
     process = AsyncCrawlerProcess(settings)
-    started = []
-    for source in sources:
-        crawler = process.create_crawler(NewsSpider)
-        task = process.crawl(crawler, source=source, run_key=run_key, limit=args.limit)
-        started.append((source, crawler, task))
-    process.start()
+    crawlers = [(source, process.create_crawler(NewsSpider)) for source in sources]
+    tasks, _stopper = _crawl_in_turn(process, crawlers,
+                                     settings.getint("NEWSDESK_SOURCES_AT_ONCE"),
+                                     run_key=run_key, limit=args.limit)
+    process.start(stop_after_crawl=False)  # the stopper stops it
+    started = [(s, crawler, task) for (s, crawler), task in zip(crawlers, tasks, strict=True)]
 
     ok = True
     for source, crawler, task in started:

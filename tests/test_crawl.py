@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -461,3 +462,23 @@ def test_robots_sitemaps_gzip_loops_and_non_html(
     # robots.txt twice (ours and the robots middleware's), 2 indexes, 2 sitemaps, 4 pages and
     # the site's tdmrep.json once: the index listed by itself and by its child is not fetched again.
     assert stats["requests"] == 2 + 2 + 2 + 4 + 1
+
+
+@pytest.mark.slow
+def test_sources_take_turns_beyond_the_at_once_bound(
+    site: RunningSite, db_url: str, tmp_path: Path
+) -> None:
+    """A run over more sources than NEWSDESK_SOURCES_AT_ONCE crawls them all, never more at once
+    (each holds database connections: all at once, 50 sources exhausted PostgreSQL's 100)."""
+    sources = write_sources(site, tmp_path / "sources.yaml", only="feed")
+    result = crawl(*(f"--source={n}" for n in PUBLISHERS), "--sources", str(sources),
+                   "--no-delay", "-s", "NEWSDESK_SOURCES_AT_ONCE=1")
+    assert result.returncode == 0, result.stderr
+    assert {r["status"] for r in reports(result).values()} == {"success"}
+    with psycopg.connect(db_url) as conn:
+        runs = conn.execute(
+            "SELECT started_at, finished_at FROM crawl_runs ORDER BY started_at").fetchall()
+    assert len(runs) == len(PUBLISHERS)
+    for (_, finished), (started, _) in itertools.pairwise(runs):
+        assert started >= finished, "two sources crawled at once"
+    assert {p["source"] for p in stored(db_url).values()} == set(PUBLISHERS)

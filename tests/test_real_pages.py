@@ -192,8 +192,8 @@ def crawled(module_db, tmp_path_factory):
     folder = tmp_path_factory.mktemp("real-pages")
     env = {"NEWSDESK_DATABASE_URL": module_db, "NEWSDESK_HOME": str(folder / "home")}
     with serve_replay_site(chosen_pages()) as running:
-        runs = crawl(running, folder, env)
-        assert all(r.returncode == 0 for r in runs), [r.stderr[-2000:] for r in runs]
+        run = crawl(running, folder, env)
+        assert run.returncode == 0, run.stderr[-2000:]
         sources = load_sources(folder / "replay-sources.yaml")
         with psycopg.connect(module_db) as conn:
             stored, missing = stored_pages(conn, running, sources)
@@ -255,8 +255,8 @@ def test_second_run_fetches_no_article_page(crawled):
 
     assert len(pages_fetched()) == len(crawled.stored)  # the first run's, each page once
     running.clear_requests()
-    runs = crawl(running, crawled.folder, crawled.env)
-    assert all(r.returncode == 0 for r in runs), [r.stderr[-2000:] for r in runs]
+    run = crawl(running, crawled.folder, crawled.env)
+    assert run.returncode == 0, run.stderr[-2000:]
     assert running.requests()  # the feeds and sitemaps were asked again
     assert pages_fetched() == []
     with psycopg.connect(db) as conn:

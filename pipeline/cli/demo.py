@@ -15,7 +15,7 @@ from pipeline.cli.options import article_count
 from pipeline.db import database_url, embedded, redact
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
-from pipeline.demo_site.replay import SOURCES_PER_RUN, RunningReplay, serve_replay_site
+from pipeline.demo_site.replay import RunningReplay, serve_replay_site
 from pipeline.demo_site.replay_pages import Corpus, read_corpus
 from pipeline.sources.config import load_sources
 
@@ -72,16 +72,9 @@ def handle(args: argparse.Namespace) -> int:
             ports = sorted(int(base.rsplit(":", 1)[1]) for base in site.bases.values())
             print(f"{len(sources)} demo publishers on 127.0.0.1, ports {ports[0]}-{ports[-1]} "
                   f"(their sources: {sources_file})")
-        ok = True
-        # A crawl holds Postgres connections per source: hundreds of publishers go by batches.
-        for start in range(0, len(sources), SOURCES_PER_RUN):
-            result = run_pipeline(
-                sources[start:start + SOURCES_PER_RUN],
-                sources_path=sources_file,
-                no_delay=True,
-                workers=args.workers,
-            )
-            ok &= result.ok
+        result = run_pipeline(
+            sources, sources_path=sources_file, no_delay=True, workers=args.workers
+        )
     if os.environ.get(DATABASE_URL_ENV):
         print(f"\nThe articles are in {redact(url)}; open it with psql and try:\n")
     else:  # the embedded server's DSN holds no password: safe to show whole
@@ -89,7 +82,7 @@ def handle(args: argparse.Namespace) -> int:
         print(f'  psql "{url}"\nand try:\n')
     print(NEXT_QUERIES)
     print("The day's HTML report (charts, source health): newsdesk report --out report.html")
-    return 0 if ok else 1
+    return 0 if result.ok else 1
 
 
 @contextlib.contextmanager

@@ -29,11 +29,6 @@ from pipeline.demo_site.replay_pages import SavedPage
 from pipeline.demo_site.server import PublisherServer, ServedOrigins, serve_origins
 from pipeline.demo_site.site import Response
 
-#: Sources per `newsdesk run` over a replay site: each source's crawl holds two Postgres
-#: connections for the whole run, so a run over a few hundred sources fails every one with "too
-#: many clients" (max_connections is 100 by default). Callers crawl in batches of this size.
-SOURCES_PER_RUN = 30
-
 _HTML = "text/html; charset=utf-8"
 _XML = "application/xml; charset=utf-8"
 
