@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -105,6 +106,7 @@ def _crawl_in_turn(process: Any, crawlers: list[tuple[Any, Any]], at_once: int,
     run them all at once. A shutdown signal stops the reactor after the running ones: those
     still waiting never start, and are reported as not run."""
     from twisted.internet import reactor
+    from twisted.internet.error import ReactorNotRunning
 
     loop = asyncio.get_event_loop()  # AsyncCrawlerProcess installed it; it is not running yet
     turns = asyncio.Semaphore(max(1, at_once))
@@ -115,7 +117,7 @@ def _crawl_in_turn(process: Any, crawlers: list[tuple[Any, Any]], at_once: int,
 
     async def all_then_stop(tasks: list[asyncio.Task]) -> None:
         await asyncio.wait(tasks)
-        if reactor.running:
+        with contextlib.suppress(ReactorNotRunning):  # a shutdown signal stopped it already
             reactor.stop()
 
     tasks = [loop.create_task(in_turn(source, crawler)) for source, crawler in crawlers]
