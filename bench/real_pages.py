@@ -171,7 +171,7 @@ def differences(stored: StoredPage) -> Iterator[tuple[str, str]]:
     batch = article_fields(stored.extract(with_hints=False))
     hinted: dict[str, Any] | None = None
     for name in FIELDS:
-        if got[name] == batch[name]:  # dates: the same instant, whatever their offsets
+        if got[name] == batch[name]:  # dates as written: instant, offset, precision
             continue
         if hinted is None:
             hinted = article_fields(stored.extract(with_hints=True))

@@ -110,10 +110,22 @@ def _crawl_in_turn(process: Any, crawlers: list[tuple[Any, Any]], at_once: int,
 
     loop = asyncio.get_event_loop()  # AsyncCrawlerProcess installed it; it is not running yet
     turns = asyncio.Semaphore(max(1, at_once))
+    stopping = asyncio.Event()
+    stop_running = process.stop
+
+    # Scrapy's shutdown (SIGTERM, SIGINT) calls process.stop(), which stops the crawlers already
+    # running; without this, each one ending would free a turn and start a waiting source that
+    # the reactor then stops half-opened (its crawl_runs row left 'running').
+    async def stop_and_start_no_more() -> None:
+        stopping.set()
+        await stop_running()
+
+    process.stop = stop_and_start_no_more
 
     async def in_turn(source: Any, crawler: Any) -> None:
         async with turns:
-            await process.crawl(crawler, source=source, **spider_args)
+            if not stopping.is_set():
+                await process.crawl(crawler, source=source, **spider_args)
 
     async def all_then_stop(tasks: list[asyncio.Task]) -> None:
         await asyncio.wait(tasks)

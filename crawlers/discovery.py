@@ -200,9 +200,17 @@ def _feed_date(entry: Any, key: str) -> str | None:
     if not parsed:
         return written
     instant = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
-    # feedparser gives only the UTC instant; the offset is read back from the text it came from.
+    # feedparser gives only the UTC instant (to the second); the offset is read back from the
+    # text it came from. A day alone stays a day: feedparser would make it midnight UTC.
     with_offset = _written_offset(written)
-    return (with_offset if with_offset == instant else instant).isoformat()
+    if with_offset is not None and with_offset.replace(microsecond=0) == instant:
+        return with_offset.isoformat()
+    if written and _DAY_ALONE.match(written.strip()):
+        return written.strip()
+    return instant.isoformat()
+
+
+_DAY_ALONE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _written_offset(written: str | None) -> datetime | None:

@@ -78,11 +78,11 @@ EXTENSIONS = {
 NEWSDESK_ALLOW_PRIVATE_ADDRESSES = False
 #: "host:port" origins trusted although private (e.g. an internal mirror); only these, exactly.
 NEWSDESK_ALLOWED_PRIVATE_ORIGINS: list[str] = []
-#: raw_pages rows written per INSERT, and the longest a fetched page waits to be written.
-# Sources crawled at once by one `python -m crawlers` (the rest wait their turn): each holds two
-# database connections and its own Scrapy engine, so a run over every source must not open them
-# all at once (PostgreSQL's default max_connections is 100).
+#: Sources crawled at once by one `python -m crawlers` (the rest wait their turn): each holds two
+#: database connections and its own Scrapy engine, so a run over every source must not open them
+#: all at once (PostgreSQL's default max_connections is 100).
 NEWSDESK_SOURCES_AT_ONCE = 16
+#: raw_pages rows written per INSERT, and the longest a fetched page waits to be written.
 NEWSDESK_BATCH_SIZE = 100
 NEWSDESK_BATCH_SECONDS = 2.0
 #: Links followed from one feed, sitemap or listing page (the sitemap protocol's own maximum);

@@ -11,8 +11,10 @@ import hashlib
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -482,3 +484,35 @@ def test_sources_take_turns_beyond_the_at_once_bound(
     for (_, finished), (started, _) in itertools.pairwise(runs):
         assert started >= finished, "two sources crawled at once"
     assert {p["source"] for p in stored(db_url).values()} == set(PUBLISHERS)
+
+
+@pytest.mark.slow
+def test_a_stopped_crawl_starts_no_waiting_source(
+    site: RunningSite, db_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM while sources wait their turn: the running one closes cleanly, the waiting ones
+    never start (no crawl_runs row left 'running') and are reported as not run."""
+    sources = write_sources(site, tmp_path / "sources.yaml")
+    slow = ["-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "NEWSDESK_SOURCES_AT_ONCE=1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawlers", *(f"--source={n}" for n in PUBLISHERS),
+         "--sources", str(sources), "--no-delay", *slow],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=os.environ.copy(),
+    )
+    end = time.monotonic() + 60
+    while not stored(db_url):
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert time.monotonic() < end, "no page stored in time"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    results = {r["source"]: r for r in map(json.loads, out.splitlines())}
+    with psycopg.connect(db_url) as conn:
+        runs = dict(conn.execute("SELECT source, status FROM crawl_runs").fetchall())
+    assert len(runs) == 1 and "running" not in runs.values(), (runs, err[-2000:])
+    waiting = set(PUBLISHERS) - set(runs)
+    assert len(waiting) == 2
+    for name in waiting:
+        assert results[name]["error"] == "the crawl did not run: stopped", results[name]

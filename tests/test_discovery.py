@@ -383,3 +383,15 @@ def test_host_pacer_spaces_requests_and_holds_after_retry_after() -> None:
 )  # fmt: skip
 def test_challenge_pages(status, headers, body, blocked) -> None:
     assert (challenge_reason(status, headers, body) is not None) is blocked
+
+
+@pytest.mark.parametrize(("written", "published"), [
+    ("Wed, 03 Jun 2020 01:01:00 +0200", "2020-06-03T01:01:00+02:00"),
+    ("2024-06-03T01:01:00.123+02:00", "2024-06-03T01:01:00.123000+02:00"),  # Blogger, Arc
+    ("2020-06-03", "2020-06-03"),  # a day alone is not midnight UTC
+])
+def test_feed_dates_keep_the_offset_and_precision_they_were_written_in(written, published):
+    feed = (b"<rss><channel><item><link>https://news.example.com/a</link><pubDate>"
+            + written.encode() + b"</pubDate></item></channel></rss>")
+    [(_, meta)] = parse_feed(feed, "https://news.example.com/feed/")
+    assert meta["published"] == published

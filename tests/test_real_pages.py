@@ -79,6 +79,21 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
         return response.status, dict(response.headers), response.read()
 
 
+def test_replay_tells_apart_queries_that_select_pages(tmp_path):
+    """Only tracking parameters are ignored: `cid`, `uid` (which courlan's pattern drops) and
+    Latin-1 escapes select different saved pages, as on the publisher's server."""
+    folder = tmp_path / "corpus"
+    targets = ["/article.php?cid=1", "/article.php?cid=2", "/s?q=K%F6ln", "/s?q=K%FCln"]
+    for n, target in enumerate(targets):
+        _save(folder, "news", str(n), "https://legacy.example.at" + target,
+              f"<html><body><p>page {n}</p></body></html>".encode())
+    with serve_replay_site(read_corpus(folder).pages) as running:
+        assert running.site.unserved == {}
+        [base] = running.bases.values()
+        for n, target in enumerate(targets):
+            assert f"page {n}".encode() in _get(base + target)[2]
+
+
 def test_replay_serves_each_site_on_its_own_origin_at_the_original_path(small_corpus):
     corpus = read_corpus(small_corpus)
     assert corpus.skipped == {"blogs/2": "no http(s) URL ('')"}
@@ -91,7 +106,7 @@ def test_replay_serves_each_site_on_its_own_origin_at_the_original_path(small_co
             by_host["other.example.org"]]
         status, headers, body = _get(news + "/politik/artikel-1?seite=2")
         assert status == 200
-        # The markup's charset, by its WHATWG name (iso-8859-1 is read as windows-1252).
+        # Not UTF-8: the markup's charset, by w3lib's codec name (iso-8859-1 is read as cp1252).
         assert headers["Content-Type"] == "text/html; charset=cp1252"
         assert "Grüße".encode("iso-8859-1") in body  # the bytes as saved
         # Own-site links point at the replay origin, path and query kept; other sites' do not.
@@ -236,7 +251,7 @@ def test_crawl_path_scores_as_batch_extraction(crawled):
     # Field by field against the corpus's answers: the same scores, but for the named changes.
     assert crawl_score.pages == batch_score.pages == len(stored)
     assert (crawl_score.p, crawl_score.r) == (batch_score.p, batch_score.r)
-    for field, total in (("title", "title"), ("authors", "auth")):
+    for field, total in (("title", "title"), ("authors", "auth"), ("published_at", "date")):
         if field not in hinted:
             assert getattr(crawl_score, total) == getattr(batch_score, total)
 

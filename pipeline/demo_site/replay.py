@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
-from courlan.clean import TRACKERS_RE
 from w3lib.url import canonicalize_url
 
 from pipeline.demo_site import replay_documents as documents
 from pipeline.demo_site.replay_pages import SavedPage
 from pipeline.demo_site.server import PublisherServer, ServedOrigins, serve_origins
 from pipeline.demo_site.site import Response
+from pipeline.text.urls import is_tracking_param
 
 _HTML = "text/html; charset=utf-8"
 _XML = "application/xml; charset=utf-8"
@@ -56,11 +56,13 @@ class ReplayPublisher:
 
 def _lookup_key(target: str) -> str:
     """A fuzzy match, as replay tools make one: the query reordered or re-encoded, and without
-    tracking parameters (courlan's list: utm_*, ref, source, ...), which a publisher's server
-    ignores. Any other difference (a valueless `?12345` too) is another resource: 404."""
+    tracking parameters (newsdesk's own list: utm_*, fbclid, ...; not courlan's pattern, which
+    also drops `cid`, `uid`, `gallery` that select pages), which a publisher's server ignores.
+    Any other difference (a valueless `?12345` too) is another resource: 404."""
     path, _, query = target.partition("?")
-    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
-            if not TRACKERS_RE.search(k.lower())]
+    # Latin-1 keeps every byte of a legacy escape (`K%F6ln` and `K%FCln` stay apart).
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True, encoding="latin-1")
+            if not is_tracking_param(k)]
     return canonicalize_url("http://replay" + path + (f"?{urlencode(kept)}" if kept else ""))
 
 

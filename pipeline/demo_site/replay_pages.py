@@ -37,7 +37,7 @@ class SavedPage:
     page_id: str
     url: str  # the original URL, as the corpus records it
     html: bytes  # exactly as saved (not decoded, not rewritten)
-    charset: str | None  # the markup's declared encoding (meta charset / http-equiv)
+    charset: str | None  # served in Content-Type: `served_charset`
     published: str | None  # ISO 8601: with its offset when declared with a time, else the day
     title: str | None
 
@@ -105,8 +105,18 @@ def read_page(html_file: Path, set_name: str, page_id: str) -> SavedPage:
         raise _Unreplayable(f"unreadable: {exc}") from None
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise _Unreplayable(f"no http(s) URL ({url!r})")
-    return SavedPage(set_name, page_id, url, html, html_body_declared_encoding(html),
+    return SavedPage(set_name, page_id, url, html, served_charset(html),
                      declared_published(html, url), declared_title(html))
+
+
+def served_charset(html: bytes) -> str | None:
+    """The charset to serve the bytes with: UTF-8 when they are UTF-8 (pages re-saved as UTF-8
+    often keep a legacy meta charset), else the one the markup declares (w3lib's codec name)."""
+    try:
+        html.decode("utf-8")
+    except UnicodeDecodeError:
+        return html_body_declared_encoding(html)
+    return "utf-8"
 
 
 def declared_published(html: bytes, url: str) -> str | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import resource
 import sys
 import threading
 import time
@@ -279,6 +280,20 @@ class RunningSite(ServedOrigins):
 Served = TypeVar("Served", bound=ServedOrigins)
 
 
+def _allow_open_files(origins: int) -> None:
+    """Raise the soft open-files limit to what `origins` listening sockets and their clients need
+    (a replay site has hundreds; macOS's default soft limit is 256), or say why it cannot be."""
+    needed = 3 * origins + 256  # a socket each, connections in flight, the crawler's own
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    if hard == resource.RLIM_INFINITY or hard >= needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+        return
+    raise NewsdeskError(f"demo site: serving {origins} origins needs about {needed} open files; "
+                        f"the limit is {hard} (raise it with `ulimit -n`)")
+
+
 @contextlib.contextmanager
 def serve_origins(
     site: Responder,
@@ -293,6 +308,7 @@ def serve_origins(
     Ports are free ones by default; with `base_port`, publisher i gets `base_port + i`, so the
     URLs (which include the port) stay the same from one run to the next.
     """
+    _allow_open_files(len(names))
     servers: list[PublisherServer] = []
     started: list[PublisherServer] = []  # shutdown() would wait forever on a server never started
     try:
@@ -312,7 +328,7 @@ def serve_origins(
             srv.faults = served.faults
             thread = threading.Thread(
                 target=srv.serve_forever,
-                kwargs={"poll_interval": 0.1},
+                kwargs={"poll_interval": 0.5},  # hundreds idle: keep their polling cheap
                 name=f"demo-site-{srv.publisher}",
                 daemon=True,
             )
