@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 import codecs
-import email.utils
 import json
 import logging
 import re
@@ -30,6 +29,8 @@ from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from pipeline.text.dates import parse_written_offset
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def _feed_date(entry: Any, key: str) -> str | None:
     instant = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     # feedparser gives only the UTC instant (to the second); the offset is read back from the
     # text it came from. A day alone stays a day: feedparser would make it midnight UTC.
-    with_offset = _written_offset(written)
+    with_offset = parse_written_offset(written)
     if with_offset is not None and with_offset.replace(microsecond=0) == instant:
         return with_offset.isoformat()
     if written and _DAY_ALONE.match(written.strip()):
@@ -211,20 +212,6 @@ def _feed_date(entry: Any, key: str) -> str | None:
 
 
 _DAY_ALONE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _written_offset(written: str | None) -> datetime | None:
-    """The date as written, with its offset, for the two forms feeds use (RFC 822, ISO 8601)."""
-    if not written:
-        return None
-    for parse in (email.utils.parsedate_to_datetime, datetime.fromisoformat):
-        try:
-            value = parse(written.strip())
-        except (TypeError, ValueError, IndexError):
-            continue
-        if value.tzinfo is not None:
-            return value
-    return None
 
 
 def parse_json_feed(body: bytes, url: str) -> list[Discovered]:

@@ -108,7 +108,7 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     if fields.looks_like_index(page, tree, body):
         raise NotAnArticle(f"{url}: looks like an index page (body is mostly link texts)")
 
-    language = page_language(page, source, body)
+    language = page_language(page, source, body, words)
     # The page's language, then the source's (a byline may keep the site's language).
     languages = list(dict.fromkeys(x for x in (language, source.language if source else None)
                                    if x)) or None

@@ -26,7 +26,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from pipeline.extraction.metadata import PageMetadata, ld_strings
 from pipeline.sources.config import Source
-from pipeline.text.cleaning import normalise_language, word_count
+from pipeline.text.cleaning import normalise_language
 
 CONFIDENT = 0.95
 MIN_WORDS_TO_OVERRIDE = 50
@@ -47,14 +47,14 @@ class Detected(NamedTuple):
     probability: float
 
 
-def language(page: PageMetadata, source: Source | None, body: str) -> str | None:
-    """The article's language by the rule in the module docstring."""
+def language(page: PageMetadata, source: Source | None, body: str, words: int) -> str | None:
+    """The article's language by the rule in the module docstring (`words`: the body's count)."""
     declared = (normalise_language(page.html_lang)
                 or normalise_language(next(iter(ld_strings(page.ld("inLanguage"))), None))
                 or normalise_language(page.first("og:locale", "content-language",
                                                  "dc.language", "language"))
                 or (source.language if source else None))
-    return reconcile(declared, detect(body), word_count(body))
+    return reconcile(declared, detect(body), words)
 
 
 def reconcile(declared: str | None, detected: Detected, words: int) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,6 +198,22 @@ def parse_iso8601(value: Any) -> datetime | None:
         return to_utc(isoparse(value.strip()))
     except (ValueError, OverflowError):
         return None
+
+
+def parse_written_offset(value: Any) -> datetime | None:
+    """A machine-written date (RFC 822 as RSS writes it, or ISO 8601) in the offset it was
+    written in; None when it names no offset or cannot be read. For a feed entry, whose parser
+    keeps only the UTC instant."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    for parse in (parsedate_to_datetime, isoparse):
+        try:
+            parsed = parse(value.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            continue
+        if parsed.tzinfo is not None:
+            return parsed
+    return None
 
 
 # --- dates written for readers ------------------------------------------------------------------
