@@ -1,15 +1,15 @@
 """The private-address guard: a news source must never become a way into the internal network.
 
 Scrapy has no such middleware, so this one is written by hand. It refuses any request whose host
-is, or resolves to, a loopback, private, link-local, multicast or otherwise non-global address,
-unless the source says `allow_private_addresses: true` (the demo site and tests). Redirects are
-covered too: RedirectMiddleware hands the redirected request back to the engine, which sends it
-through every downloader middleware again, this one included.
+is, or resolves to, a loopback, private, link-local, multicast or otherwise non-global address
+(IPv6 forms that embed one included: `pipeline.text.urls.is_public_address` judges), and any
+whose host does not resolve at all, unless the source says `allow_private_addresses: true` (the
+demo site and tests). Redirects are covered too: RedirectMiddleware hands the redirected request
+back to the engine, which sends it through every downloader middleware again, this one included.
 
-Known limit: the check resolves the name itself, apart from the connection Twisted makes a moment
-later, so a hostile DNS server answering differently the second time (DNS rebinding) could slip
-through. Closing that needs a resolver installed on the reactor, which is process-wide and so
-cannot differ per source; the guard is a policy check, not a network sandbox.
+This is the policy check, with the source's name in its one-line refusal. The connection makes
+its own lookup a moment later, which `crawlers.resolver.PublicAddressResolver` filters the same
+way, so a DNS server answering differently the second time (DNS rebinding) gains nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +20,12 @@ import logging
 import socket
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
+
+from crawlers.resolver import allow_private_host
+from pipeline.text.urls import is_public_address
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -30,30 +34,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 REFUSED_STAT = "newsdesk/refused_private_address"
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as its IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
 
 
 def non_public_addresses(addresses: list[str]) -> list[str]:
     """The addresses (as text) that are not public; an unparseable one counts as not public."""
-    bad = []
-    for text in addresses:
-        try:
-            address = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone id
-        except ValueError:
-            bad.append(text)
-            continue
-        if not is_public_address(address):
-            bad.append(text)
-    return bad
+    return [text for text in addresses if not is_public_address(text)]
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -71,10 +57,17 @@ class PrivateAddressGuardMiddleware:
     """Downloader middleware: IgnoreRequest for hosts with a non-public address."""
 
     def __init__(
-        self, stats: StatsCollector, source: str, allowed_origins: frozenset[str] = frozenset()
+        self,
+        stats: StatsCollector,
+        source: str,
+        allowed_origins: frozenset[str] = frozenset(),
+        *,
+        allow_private: bool = False,
     ) -> None:
         self.stats = stats
         self.source = source
+        # The source allows private addresses: tell the connection's resolver, refuse nothing.
+        self.allow_private = allow_private
         # host:port origins an operator trusts although they are private (an internal mirror).
         self.allowed_origins = allowed_origins
         # host -> the non-public addresses it resolved to ([] when public); one lookup per host.
@@ -82,14 +75,13 @@ class PrivateAddressGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuardMiddleware:
-        if crawler.settings.getbool("NEWSDESK_ALLOW_PRIVATE_ADDRESSES"):
-            raise NotConfigured  # the source allows private addresses (no message: no log line)
         return cls(
             crawler.stats,
             crawler.settings.get("NEWSDESK_SOURCE") or "?",
             frozenset(
                 o.lower() for o in crawler.settings.getlist("NEWSDESK_ALLOWED_PRIVATE_ORIGINS")
             ),
+            allow_private=crawler.settings.getbool("NEWSDESK_ALLOW_PRIVATE_ADDRESSES"),
         )
 
     async def process_request(self, request: Request) -> None:
@@ -98,14 +90,17 @@ class PrivateAddressGuardMiddleware:
         if not host:
             return
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        if f"{host}:{port}" in self.allowed_origins:
+        if self.allow_private or f"{host}:{port}" in self.allowed_origins:
+            allow_private_host(host)
             return
         if host not in self._verdicts:
             try:
                 addresses = await resolve(host, port)
-            except OSError:
-                # Unresolvable: nothing to refuse; the download fails with Scrapy's DNS error.
-                return
+            except OSError as exc:
+                # Unvetted is refused. A lookup error, not IgnoreRequest: it may pass (retried,
+                # and not remembered as a lasting failure); not cached, so the retry looks again.
+                raise DNSLookupError(f"refused {request.url}: {host} does not resolve ({exc})") \
+                    from exc
             self._verdicts[host] = non_public_addresses(addresses)
         bad = self._verdicts[host]
         if bad:

@@ -98,5 +98,8 @@ NEWSDESK_PROGRESS_INTERVAL = 5.0
 CONCURRENT_ITEMS = 8
 
 # --- Engine -----------------------------------------------------------------------------------
+# The connection's own lookup hands Twisted public addresses only (the guard's check, repeated
+# where it cannot be fooled by a second DNS answer); IPv4 and IPv6, cached per process.
+TWISTED_DNS_RESOLVER = "crawlers.resolver.PublicAddressResolver"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "WARNING"

@@ -1,4 +1,5 @@
-"""URL identity: the key that says when two URLs name one page, AMP pages, registered domains."""
+"""URL identity: the key that says when two URLs name one page, AMP pages, registered domains,
+and which IP addresses are public (the private-address guard's one judge)."""
 
 from __future__ import annotations
 
@@ -106,6 +107,44 @@ def amp_to_canonical(url: str) -> str:
     path = re.sub(r"/amp(?=/|$)", "", path, count=1, flags=re.IGNORECASE) or "/"
     path = re.sub(r"\.amp(?=\.html?$|$)", "", path, flags=re.IGNORECASE)
     return urlunsplit((parts.scheme, host, path, urlencode(query), parts.fragment))
+
+
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96) and
+#: NAT64's well-known prefix (RFC 6052), which reaches that IPv4 address on a NAT64 network.
+_IPV4_IN_LAST_32_BITS = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+#: NAT64 local-use prefix (RFC 8215): site-local by definition, whatever it embeds.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped, compatible, NAT64, 6to4, Teredo."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)  # (server, client): both are contacted
+    if any(address in network for network in _IPV4_IN_LAST_32_BITS):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
+
+
+def is_public_address(text: str) -> bool:
+    """Whether an IP address (text, IPv6 zone id allowed) is globally routable unicast: the one
+    judge of the private-address guard. An IPv6 form that embeds an IPv4 address is judged by
+    that address too (Python's `is_global` calls `::127.0.0.1` or `2002:7f00:1::` global).
+    Anything unparseable is not public."""
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return False
+        inner = _embedded_ipv4(address)
+        if inner:
+            return all(ip.is_global and not ip.is_multicast for ip in inner)
+    return address.is_global and not address.is_multicast
 
 
 @lru_cache(maxsize=4096)
