@@ -5,8 +5,8 @@ holds what the document said about the link (title, published/modified dates), t
 came from and how it was found (`discovered_via`). Nothing here touches the network or the
 database, so the spider stays thin and every parser is tested on inline documents.
 
-A malformed document gives an empty (or partial) result and one warning, never an exception:
-one broken feed must not stop a source's crawl.
+A malformed document gives an empty (or partial) result, or None for a feed that cannot be read,
+and one warning, never an exception: one broken feed must not stop a source's crawl.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,8 +69,11 @@ def _meta(via: str, document: str, **fields: Any) -> dict[str, Any]:
 # --- feeds -----------------------------------------------------------------------------------
 
 
-def parse_feed(body: bytes, url: str, *, content_type: str = "application/xml") -> list[Discovered]:
-    """Article links of an RSS (0.9x/1.0/2.0), Atom or JSON Feed document.
+def parse_feed(
+    body: bytes, url: str, *, content_type: str = "application/xml"
+) -> list[Discovered] | None:
+    """Article links of an RSS (0.9x/1.0/2.0), Atom or JSON Feed document; None (and a warning)
+    when it is not a readable feed, which the crawl counts as an unreadable document.
 
     feedparser reads RSS and Atom; its loose parser is built to recover malformed feeds (an
     unescaped & is common), so a feed it can partly read gives those entries and a warning, one
@@ -88,13 +92,13 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "application/xml") 
     except (ValueError, LookupError, AssertionError, RecursionError) as exc:
         # feedparser's loose parser can raise on hostile input (`&#2000000;` -> chr() error).
         logger.warning("feed %s: not a readable feed (%s: %s)", url, type(exc).__name__, exc)
-        return []
+        return None
     problem = parsed.get("bozo_exception") if parsed.bozo else None
     if isinstance(problem, _HARMLESS_FEED_PROBLEMS):
         problem = None
     if not parsed.entries and (problem or not parsed.get("version")):
         logger.warning("feed %s: not a readable feed (%s)", url, problem or "no feed found")
-        return []
+        return None
     if problem:
         logger.warning(
             "feed %s: malformed, read %d entries (%s)",
@@ -214,17 +218,21 @@ def _feed_date(entry: Any, key: str) -> str | None:
 _DAY_ALONE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def parse_json_feed(body: bytes, url: str) -> list[Discovered]:
-    """Article links of a JSON Feed (https://jsonfeed.org, versions 1 and 1.1)."""
+def parse_json_feed(body: bytes, url: str) -> list[Discovered] | None:
+    """Article links of a JSON Feed (https://jsonfeed.org, versions 1 and 1.1); None when it is
+    not one."""
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         logger.warning("feed %s: not valid JSON (%s)", url, exc)
-        return []
+        return None
+    except RecursionError:  # `[` x 100,000: the parser's recursion ends before the document
+        logger.warning("feed %s: not a readable feed (JSON nested too deeply)", url)
+        return None
     items = document.get("items") if isinstance(document, dict) else None
     if not isinstance(items, list):
         logger.warning("feed %s: JSON without an 'items' list, not a JSON Feed", url)
-        return []
+        return None
     found: list[Discovered] = []
     for item in items:
         if not isinstance(item, dict):
@@ -305,7 +313,8 @@ def parse_sitemap(body: bytes, url: str, *, max_size: int = 0) -> SitemapDocumen
         xml = sitemap_body(body, max_size=max_size)
         sitemap = _NewsAwareSitemap(xml)
         entries = list(sitemap)
-    except (lxml.etree.XMLSyntaxError, StopIteration, OSError, EOFError, ValueError) as exc:
+    except (lxml.etree.XMLSyntaxError, StopIteration, OSError, EOFError, ValueError,
+            zlib.error) as exc:  # zlib.error: a broken .xml.gz; ValueError: one past max_size
         logger.warning("sitemap %s: not a readable sitemap (%s)", url, exc or type(exc).__name__)
         return SitemapDocument("")
     errors = [e for e in sitemap.xmliter.error_log if e.level >= lxml.etree.ErrorLevels.ERROR]

@@ -126,6 +126,8 @@ def parse_tdmrep(body: bytes) -> TdmFile:
         document = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not JSON ({exc})") from None
+    except RecursionError:  # `[` x 100,000: hostile, not a rule file
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(document, list):
         raise ValueError("not a JSON array of rules")
     rules: TdmFile = []

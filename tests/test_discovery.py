@@ -163,11 +163,11 @@ def test_json_feed() -> None:
     [b"this is <<< not xml", b"", b"<html><body>Not a feed</body></html>", b"{not json"],
     ids=["garbage", "empty", "html", "bad-json"],
 )
-def test_unreadable_feed_is_empty_with_a_warning(
+def test_unreadable_feed_is_none_with_a_warning(
     body: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="crawlers.discovery"):
-        assert parse_feed(body, "https://news.example.com/feed/") == []
+        assert parse_feed(body, "https://news.example.com/feed/") is None
     if body:  # an empty body is an empty feed, nothing to warn about... or a warning: both fine
         assert "https://news.example.com/feed/" in caplog.text
 

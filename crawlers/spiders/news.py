@@ -216,7 +216,10 @@ class NewsSpider(scrapy.Spider):
         if not self._document_fetched(response, discovery.FEED):
             return
         found = discovery.parse_feed(response.body, response.url)
-        document = DocumentRead(requested_url(response), discovery.FEED, found)
+        document = DocumentRead(requested_url(response), discovery.FEED, found or [])
+        if found is None:  # counted like an unreadable sitemap; read, with no links
+            self.crawler.stats.inc_value("newsdesk/documents_unreadable")
+            document.readable = False
         for request in await self._article_requests(response, document):
             yield request
 
@@ -247,12 +250,8 @@ class NewsSpider(scrapy.Spider):
         self.documents.read(response, len(parsed.entries), True)
         depth = response.meta.get("sitemap_depth", 0)
         if depth >= self.max_sitemap_depth:
-            logger.warning(
-                "[%s] sitemap index %s: nested deeper than %d, not followed",
-                self.source.name,
-                response.url,
-                self.max_sitemap_depth,
-            )
+            logger.warning("[%s] sitemap index %s: nested deeper than %d, not followed",
+                           self.source.name, response.url, self.max_sitemap_depth)  # fmt: skip
             self._document_read(document)
             return
         here = {response.url, document.url}
