@@ -9,13 +9,17 @@ lookups; what it caches is the full answer, filtered on every use.
 
 The reactor, and so this resolver, is one per process, which may crawl several sources: a host
 asked for by a source that sets `allow_private_addresses: true` (the guard says so with
-`allow_private_host`) keeps its private answers for the rest of the process.
+`allow_private_host`) keeps its private answers for the rest of the process, and so does the
+operator's HTTP proxy (through a proxy, the proxy resolves the page's host; the guard still
+vets that name).
 """
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.interfaces import IResolutionReceiver
@@ -76,6 +80,13 @@ class PublicAddressResolver(CachingHostnameResolver):
     def from_crawler(cls, crawler: Any, reactor: Any) -> PublicAddressResolver:
         resolver = super().from_crawler(crawler, reactor)
         resolver.allow_private = crawler.settings.getbool("NEWSDESK_ALLOW_PRIVATE_ADDRESSES")
+        if crawler.settings.getbool("HTTPPROXY_ENABLED"):
+            # The operator's proxy (Scrapy's HttpProxyMiddleware reads the same variables) is
+            # often internal; through it, the proxy resolves the page's host, not us.
+            for scheme, proxy in getproxies().items():
+                host = urlsplit(proxy if "//" in proxy else f"//{proxy}").hostname
+                if scheme != "no" and host:  # "no": the no_proxy list
+                    allow_private_host(host)
         return resolver
 
     def resolveHostName(

@@ -11,6 +11,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -20,8 +21,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 
+from crawlers import resolver
 from crawlers.middlewares import PrivateAddressGuardMiddleware
 from crawlers.page_rules import parse_tdmrep
+from crawlers.resolver import PublicAddressResolver
 from crawlers.spiders.news import NewsSpider
 from pipeline.text.urls import is_public_address
 from tests.cli import newsdesk
@@ -149,6 +152,16 @@ def test_the_connection_refuses_a_name_that_resolves_to_loopback(
                                allow_private_addresses=True)  # fmt: skip
         crawl("--source", "hostile", "--sources", str(allowed), *hostile_dns)
         assert "/feed/" in site.asked  # the guard let the name through, so may the connection
+
+
+def test_the_operators_proxy_may_be_private(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through a proxy the connection goes to the proxy, often internal: the resolver lets it."""
+    monkeypatch.setenv("http_proxy", "http://proxy.corp.test:3128")
+    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
+    reactor = SimpleNamespace(nameResolver=None)
+    PublicAddressResolver.from_crawler(get_crawler(NewsSpider), reactor)
+    assert "proxy.corp.test" in resolver._PRIVATE_ALLOWED
+    assert "localhost,127.0.0.1" not in resolver._PRIVATE_ALLOWED  # no_proxy is no proxy
 
 
 # --- decompression bounds -----------------------------------------------------------------------
