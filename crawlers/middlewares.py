@@ -54,7 +54,8 @@ async def resolve(host: str, port: int) -> list[str]:
 
 
 class PrivateAddressGuardMiddleware:
-    """Downloader middleware: IgnoreRequest for hosts with a non-public address."""
+    """Downloader middleware: IgnoreRequest for hosts with a non-public address, a DNS error for
+    hosts that do not resolve; for a source that allows private addresses, tells the resolver."""
 
     def __init__(
         self,

@@ -99,7 +99,8 @@ CONCURRENT_ITEMS = 8
 
 # --- Engine -----------------------------------------------------------------------------------
 # The connection's own lookup hands Twisted public addresses only (the guard's check, repeated
-# where it cannot be fooled by a second DNS answer); IPv4 and IPv6, cached per process.
+# where it cannot be fooled by a second DNS answer); IPv4 and IPv6, cached per process. Like
+# Scrapy's own IPv6-capable resolver it has no DNS_TIMEOUT: the system resolver's applies.
 TWISTED_DNS_RESOLVER = "crawlers.resolver.PublicAddressResolver"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "WARNING"
