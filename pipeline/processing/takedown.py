@@ -26,7 +26,7 @@ from pipeline.errors import NewsdeskError
 from pipeline.text.urls import url_key, url_to_request
 
 _PAGES_OF_URLS = "SELECT id, url_key, url FROM raw_pages WHERE url_key = ANY(%s)"
-_PAGES_OF_SOURCE = "SELECT id, url_key, url FROM raw_pages WHERE source = %s"
+_PAGES_OF_SOURCE = "SELECT id FROM raw_pages WHERE source = %s"
 _PAGES_BY_ID = "SELECT id, url_key, url FROM raw_pages WHERE id = ANY(%s)"
 _ARTICLES_OF_URLS = """
 SELECT id, story_id, raw_page_id FROM articles
@@ -93,9 +93,9 @@ def take_down_urls(
         pages = conn.execute(_PAGES_OF_URLS, [list(given)]).fetchall()
         articles = conn.execute(
             _ARTICLES_OF_URLS, [list(given), [p[0] for p in pages]]).fetchall()
+        known = {p[0] for p in pages}
         pages += conn.execute(_PAGES_BY_ID, [
-            [a[2] for a in articles if a[2] is not None and a[2] not in {p[0] for p in pages}]
-        ]).fetchall()
+            [a[2] for a in articles if a[2] is not None and a[2] not in known]]).fetchall()
         _delete(conn, removed, articles, [p[0] for p in pages])
         for _, key, url in pages:
             given.setdefault(key, url)
@@ -114,6 +114,9 @@ def take_down_source(conn: psycopg.Connection, name: str, reason: str | None = N
         lock(conn)
         pages = [p[0] for p in conn.execute(_PAGES_OF_SOURCE, [name]).fetchall()]
         articles = conn.execute(_ARTICLES_OF_SOURCE, [name, pages]).fetchall()
+        # An article of the source stored from a page another source's discovery found.
+        known = set(pages)
+        pages += [a[2] for a in articles if a[2] is not None and a[2] not in known]
         _delete(conn, removed, articles, pages)
         for table, statement in _SOURCE_ROWS:
             removed.count(table, conn.execute(statement, {"source": name}).rowcount)
