@@ -200,3 +200,20 @@ def test_a_crawl_after_a_takedown_fetches_none_of_it(db_url, tmp_path):
             assert stats["skipped_taken_down"] >= 1
             assert conn.execute("SELECT active FROM sources WHERE name = 'dailyplanet'"
                                 ).fetchone() == (False,)
+
+
+def test_a_taken_down_source_is_not_selected_and_stays_inactive(db_url, tmp_path, caplog):
+    """Airflow's sync_and_select: the source is synced inactive and left out, with a warning."""
+    from pipeline.airflow.daily import sync_and_select
+
+    path = tmp_path / "s.yaml"
+    path.write_text("sources:\n- name: alpha\n  homepage: https://alpha.example/\n"
+                    "- name: beta\n  homepage: https://beta.example/\n")
+    assert sync_and_select(path, database_url=db_url) == ["alpha", "beta"]
+    assert newsdesk("takedown", "--source", "beta", "--sources", str(path)).returncode == 0
+    assert sync_and_select(path, database_url=db_url) == ["alpha"]
+    assert sync_and_select(path, only=["beta"], database_url=db_url) == []
+    assert "taken down" in caplog.text and "beta" in caplog.text
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("SELECT name, active FROM sources ORDER BY name").fetchall()
+    assert rows == [("alpha", True), ("beta", False)]
