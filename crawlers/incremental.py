@@ -43,8 +43,8 @@ def changed_since(meta: dict[str, Any], fetched_at: datetime | None) -> bool:
 
 
 #: The seen-check: each URL key stored (with when it was fetched), skipped for a rule the source
-#: still skips (when), or taken down (`newsdesk takedown`; None, sorted last so that it wins in
-#: the dict the rows are read into). A taken-down key is refused before any request.
+#: still skips (`PageSkips`; when), or taken down (`newsdesk takedown`; None). Read into a dict
+#: in this order: the newest fetch of a URL comes last and wins, and a takedown wins over both.
 SEEN_QUERY = """
 SELECT url_key, fetched_at FROM raw_pages WHERE url_key = ANY(%(keys)s) UNION ALL
 SELECT url_key, skipped_at FROM skipped_pages

@@ -58,8 +58,6 @@ from pipeline.sources.config import Source, get_sources
 
 logger = logging.getLogger(__name__)
 
-# Stored pages' keys, and pages skipped for a rule the source still skips (`PageSkips`); the newest
-# fetch of a URL comes last and wins.
 #: URLs per seen-check query: a 50,000-URL sitemap becomes 50 queries, not one huge array.
 _SEEN_CHUNK = 1000
 #: Article pages go before discovery documents, so pages found are fetched (and stored) early.
