@@ -91,6 +91,21 @@ def _sync_all(sources: list[Any]) -> None:
         print(f"sources no longer in the YAML, deactivated: {', '.join(gone)}", file=sys.stderr)
 
 
+def _not_taken_down(sources: list[Any]) -> list[Any]:
+    """The sources without a takedown; each one left out is named in a one-line warning."""
+    from pipeline.db import connect
+    from pipeline.db.takedowns import taken_down_sources
+
+    with connect() as conn:
+        taken = taken_down_sources(conn, [s.name for s in sources])
+    for name in sorted(taken):
+        print(f"source {name} is taken down (newsdesk takedown): inactive, not crawled",
+              file=sys.stderr)
+    if sources and len(taken) == len(sources):
+        raise NewsdeskError("every source asked for is taken down: nothing to crawl")
+    return [s for s in sources if s.name not in taken]
+
+
 def _result_of(crawler: Any, recorder_cls: type) -> dict[str, Any] | None:
     try:
         recorder = crawler.get_extension(recorder_cls)
@@ -149,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["NEWSDESK_DATABASE_URL"] = _check_database()
         if not args.no_sync:
             _sync_all(load_sources(args.sources))
+        sources = _not_taken_down(sources)
     except NewsdeskError as exc:
         print(f"python -m crawlers: error: {exc}", file=sys.stderr)
         return USAGE_ERROR

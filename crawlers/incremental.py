@@ -1,8 +1,9 @@
 """Incremental discovery: the age cut-off, "has it changed?", and document state.
 
 The pure functions decide, from what a feed or sitemap says about a link, whether to request it;
-the two queries keep each discovery document's validators (ETag / Last-Modified) in
-`discovery_documents`, so the next crawl asks for it conditionally and a 304 costs nothing.
+`SEEN_QUERY` says which links are stored, skipped or taken down already; the two queries keep
+each discovery document's validators (ETag / Last-Modified) in `discovery_documents`, so the
+next crawl asks for it conditionally and a 304 costs nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,17 @@ def changed_since(meta: dict[str, Any], fetched_at: datetime | None) -> bool:
     """True when the feed/sitemap says the page changed after we last fetched it."""
     modified = parse_iso8601(meta.get("modified"))
     return modified is not None and fetched_at is not None and modified > fetched_at
+
+
+#: The seen-check: each URL key stored (with when it was fetched), skipped for a rule the source
+#: still skips (`PageSkips`; when), or taken down (`newsdesk takedown`; None). Read into a dict
+#: in this order: the newest fetch of a URL comes last and wins, and a takedown wins over both.
+SEEN_QUERY = """
+SELECT url_key, fetched_at FROM raw_pages WHERE url_key = ANY(%(keys)s) UNION ALL
+SELECT url_key, skipped_at FROM skipped_pages
+ WHERE url_key = ANY(%(keys)s) AND page_rules && %(skip)s UNION ALL
+SELECT url_key, NULL FROM takedowns WHERE url_key = ANY(%(keys)s)
+ORDER BY 2 NULLS LAST"""
 
 
 # --- discovery_documents ---------------------------------------------------------------------

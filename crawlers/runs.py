@@ -109,6 +109,7 @@ def run_stats(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
         "skipped_old_sitemaps": count("newsdesk/skipped_old_sitemaps"),
         "skipped_filtered": count("newsdesk/skipped_filtered"),
         "skipped_limit": count("newsdesk/skipped_limit"),
+        "skipped_taken_down": count("newsdesk/skipped_taken_down"),
         # Pages fetched but not stored for their own rules (a source's skip_pages), per rule:
         # a page skipped for two rules counts under both, and once in "pages".
         "skipped_page_rules": {

@@ -4,9 +4,10 @@
 discovered (fragment removed) and compared by its URL key (`pipeline.text.urls.url_key`); it is
 dropped before any request when it is off the source's domains, filtered out by
 include/exclude, dated before the cut-off, already requested in this run, already stored and not
-changed since, or over the run's limit. `page_problem` says why a fetched page is not an article;
-`PageSkips` drops (and remembers) a page whose own rules the source chose to skip
-(`skip_pages`, `crawlers.page_rules`); `raw_page` is a page kept, as the store takes it.
+changed since, taken down (`newsdesk takedown`), or over the run's limit. `page_problem` says
+why a fetched page is not an article; `PageSkips` drops (and remembers) a page whose own rules
+the source chose to skip (`skip_pages`, `crawlers.page_rules`); `raw_page` is a page kept, as
+the store takes it.
 """
 
 from __future__ import annotations
@@ -90,13 +91,14 @@ class ArticleChoice:
         return [key for key in candidates if key not in self.scheduled]
 
     def take(
-        self, candidates: Candidates, seen: dict[str, datetime]
+        self, candidates: Candidates, seen: dict[str, datetime | None]
     ) -> tuple[list[tuple[str, str, dict[str, Any]]], bool]:
         """The candidates to request now as (key, URL, meta), marked scheduled; False when the
         limit cut some.
 
         `seen` holds the stored keys with when each was fetched: one is fetched again only when
-        its document dates a change after that (by its own lastmod/updated date).
+        its document dates a change after that (by its own lastmod/updated date); a taken-down
+        key (None) never is.
         """
         chosen = []
         complete = True
@@ -104,6 +106,9 @@ class ArticleChoice:
             if key in self.scheduled:  # another document may have taken it
                 continue
             if key in seen:
+                if seen[key] is None:  # taken down: never requested again
+                    self.stats.inc_value("newsdesk/skipped_taken_down")
+                    continue
                 if not incremental.changed_since(meta, seen[key]):
                     self.stats.inc_value("newsdesk/skipped_seen")
                     continue

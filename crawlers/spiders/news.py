@@ -58,13 +58,6 @@ from pipeline.sources.config import Source, get_sources
 
 logger = logging.getLogger(__name__)
 
-# Stored pages' keys, and pages skipped for a rule the source still skips (`PageSkips`); the newest
-# fetch of a URL comes last and wins.
-_SEEN_QUERY = """
-SELECT url_key, fetched_at FROM raw_pages WHERE url_key = ANY(%(keys)s) UNION ALL
-SELECT url_key, skipped_at FROM skipped_pages
- WHERE url_key = ANY(%(keys)s) AND page_rules && %(skip)s
-ORDER BY 2"""
 #: URLs per seen-check query: a 50,000-URL sitemap becomes 50 queries, not one huge array.
 _SEEN_CHUNK = 1000
 #: Article pages go before discovery documents, so pages found are fetched (and stored) early.
@@ -331,17 +324,17 @@ class NewsSpider(scrapy.Spider):
             for key, url, meta in chosen
         ]
 
-    async def _already_stored(self, keys: list[str]) -> dict[str, datetime]:
-        """Which of the URL keys raw_pages holds, with when each was fetched: one indexed query
-        per chunk, nothing kept between documents (nothing at all in a dry run)."""
+    async def _already_stored(self, keys: list[str]) -> dict[str, datetime | None]:
+        """Which of the URL keys raw_pages holds, with when each was fetched (None: taken down):
+        one indexed query per chunk, nothing kept between documents (nothing in a dry run)."""
         if self._db is None or not keys:
             return {}
-        seen: dict[str, datetime] = {}
+        seen: dict[str, datetime | None] = {}
         skip = list(self.source.skip_pages)
         try:
             for start in range(0, len(keys), _SEEN_CHUNK):
                 chunk = {"keys": keys[start : start + _SEEN_CHUNK], "skip": skip}
-                cursor = await self._db.execute(_SEEN_QUERY, chunk)
+                cursor = await self._db.execute(incremental.SEEN_QUERY, chunk)
                 seen.update((key, fetched) for key, fetched in await cursor.fetchall())
         except psycopg.Error as exc:
             self._db_failed(exc)

@@ -19,6 +19,7 @@ from typing import Any
 
 from pipeline.airflow.child_process import database_env, run_newsdesk
 from pipeline.db import connect, connect_migrated, redact
+from pipeline.db.takedowns import taken_down_sources
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import default_sources_path, get_sources, load_sources
 from pipeline.sources.sync import sync_sources
@@ -40,8 +41,8 @@ def sync_and_select(
     """Validate the sources file and sync the `sources` table with it, once for the whole run.
 
     Returns the names to crawl: the active sources, or the `only` ones (each must be in the file;
-    an unknown name is an error naming the known ones). A dry run checks the file and that the
-    database answers, and writes nothing.
+    an unknown name is an error naming the known ones), less those taken down. A dry run checks
+    the file and that the database answers, and writes nothing.
     """
     path = Path(sources_path) if sources_path else default_sources_path()
     sources = load_sources(path)
@@ -51,8 +52,13 @@ def sync_and_select(
     else:
         with connect_migrated(database_url) as conn:
             gone = sync_sources(conn, sources)
+            taken = taken_down_sources(conn, [s.name for s in picked])
         if gone:
             log.info("sources no longer in the file, deactivated: %s", ", ".join(gone))
+        if taken:
+            log.warning("sources taken down (newsdesk takedown), not crawled: %s",
+                        ", ".join(sorted(taken)))
+            picked = [s for s in picked if s.name not in taken]
     names = [s.name for s in picked]
     log.info(
         "sources file %s: %d source(s), %d to crawl: %s",

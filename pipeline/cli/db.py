@@ -1,4 +1,4 @@
-"""`newsdesk db`: migrate, status, url, stop, grant-analyst, schema-doc."""
+"""`newsdesk db`: migrate, status, url, stop, grant-analyst, schema-doc, backup, restore."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions.add_parser("url", help="print a DSN to paste into psql").set_defaults(handler=_url)
     actions.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(handler=_stop)
     _register_analyst_actions(actions)
+    _register_backup_actions(actions)
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -154,4 +155,45 @@ def _schema_doc(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}")
     else:
         print(text, end="")
+    return 0
+
+
+# --- backup and restore (issue 20) -------------------------------------------------------------
+
+
+def _register_backup_actions(actions: argparse._SubParsersAction) -> None:
+    backup = actions.add_parser("backup",
+                                help="dump the database to a file (pg_dump, custom format)")
+    backup.add_argument("file", metavar="FILE")
+    backup.set_defaults(handler=_backup)
+    restore = actions.add_parser(
+        "restore", help="replace the database with a backup (restored aside, then swapped in)")
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--replace", action="store_true",
+                         help="replace a database that has data (default: refuse)")
+    restore.set_defaults(handler=_restore)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.db.backup import backup
+
+    url = database_url()
+    tools = backup(url, Path(args.file))
+    size = Path(args.file).stat().st_size
+    print(f"backed up {redact(url)} to {args.file} ({size:,} bytes) with {tools.version}"
+          f" from {tools.bin_dir}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.db.backup import restore
+
+    url = database_url()
+    tools = restore(url, Path(args.file), replace=args.replace)
+    print(f"restored {args.file} into {redact(url)} with {tools.version} from {tools.bin_dir}")
+    print("run `newsdesk db migrate` if the backup predates this newsdesk's migrations")
     return 0

@@ -31,6 +31,7 @@ from pipeline.cli import (
     run,
     search,
     sources,
+    takedown,
 )
 from pipeline.db.connection import lost_connection
 from pipeline.errors import NewsdeskError
@@ -39,7 +40,7 @@ from pipeline.errors import NewsdeskError
 # import cycle or a missing module shows at import time and in the import-graph test.
 COMMAND_MODULES = [
     run, crawl, process, reprocess, dedupe, extract, sources, pages, search, export, report, db,
-    demo, demo_site, airflow,
+    takedown, demo, demo_site, airflow,
 ]
 
 

@@ -42,6 +42,14 @@ def _pgserver():
     return pgserver, PostmasterInfo
 
 
+def bin_dir() -> Path:
+    """Where the server's own build keeps its programs (postgres, pg_dump, pg_restore, ...)."""
+    _pgserver()  # imports pgserver quietly
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
 def machine_memory() -> int | None:
     """Bytes of physical memory, or of the container's limit when lower (cgroup v2)."""
     try:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.types.json import Jsonb
 
+from pipeline.db.takedowns import taken_down_keys, taken_down_sources
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import Source
 from pipeline.text.urls import url_key
@@ -178,6 +179,10 @@ def _import_record(conn, record, matcher: SourceMatcher, forced: Source | None, 
     source = forced or matcher.match(uri)
     if source is None:
         stats.skipped["no matching source"] += 1
+        return
+    if taken_down_sources(conn, [source.name]) or taken_down_keys(
+            conn, {url_key(discovered), url_key(uri)}):
+        stats.skipped["taken down"] += 1  # newsdesk takedown: never stored again
         return
     body = record.content_stream().read()
     headers: dict[str, list[str]] = {}

@@ -11,7 +11,8 @@ from pipeline.sources.config import Source
 
 _UPSERT_SOURCE = """
 INSERT INTO sources (name, homepage, config, active)
-VALUES (%(name)s, %(homepage)s, %(config)s, %(active)s)
+VALUES (%(name)s, %(homepage)s, %(config)s,
+        %(active)s AND NOT EXISTS (SELECT 1 FROM takedowns WHERE source = %(name)s))
 ON CONFLICT (name) DO UPDATE
    SET homepage = EXCLUDED.homepage, config = EXCLUDED.config, active = EXCLUDED.active,
        updated_at = now()
@@ -22,6 +23,7 @@ ON CONFLICT (name) DO UPDATE
 
 def sync_source(conn: psycopg.Connection, source: Source) -> None:
     """Insert the source's row, or update it when its homepage, config or active flag changed.
+    A taken-down source (`newsdesk takedown --source`) stays inactive whatever the YAML says.
 
     Runs in the caller's transaction; `updated_at` moves only on a real change.
     """

@@ -1,0 +1,104 @@
+"""`newsdesk db backup` / `db restore`: a round trip with real rows (raw pages, articles, their
+versions, stories, dedupe keys), the refusal to overwrite data, and bad files named."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.cli import newsdesk
+from tests.dedupe_helpers import add_sources, article, store
+
+BODY = " ".join(f"word{i} of the story told at length in sentence {i}." for i in range(120))
+
+
+def _contents(url: str) -> dict[str, list]:
+    """Every row of every table, sorted: what a round trip must give back."""
+    with psycopg.connect(url) as conn:
+        tables = [t for (t,) in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").fetchall()]
+        return {t: sorted(map(repr, conn.execute(
+            sql.SQL("SELECT * FROM {}").format(sql.Identifier(t))).fetchall())) for t in tables}
+
+
+@pytest.fixture
+def filled(db_url: str) -> dict[str, list]:
+    with psycopg.connect(db_url) as conn:
+        add_sources(conn)
+        store(conn, [article("https://dailyplanet.example/a", BODY, title="First"),
+                     article("https://metroherald.example/a", BODY, source="metroherald",
+                             published_at=datetime(2026, 3, 16, tzinfo=UTC))])
+        conn.execute("UPDATE articles SET title = 'First, edited' WHERE title = 'First'")
+        conn.commit()
+    contents = _contents(db_url)
+    for table in ("raw_pages", "articles", "article_versions", "stories", "article_bands",
+                  "duplicate_pairs", "sources", "schema_migrations"):
+        assert contents[table], table
+    return contents
+
+
+def test_backup_and_restore_give_back_every_row(db_url, filled, tmp_path):
+    file = tmp_path / "newsdesk.dump"
+    result = newsdesk("db", "backup", str(file))
+    assert result.returncode == 0, result.stderr
+    assert "PostgreSQL" in result.stdout and file.stat().st_size > 0
+    assert not list(tmp_path.glob("*.partial"))
+
+    with psycopg.connect(db_url) as conn:  # lose everything but the schema
+        conn.execute("TRUNCATE sources, raw_pages, articles, stories, article_bands CASCADE")
+    refused = newsdesk("db", "restore", str(file))
+    assert refused.returncode == 0, refused.stderr  # no data left: nothing to protect
+    assert _contents(db_url) == filled
+
+
+def test_restore_refuses_a_database_with_data_unless_replace(db_url, filled, tmp_path):
+    file = tmp_path / "newsdesk.dump"
+    assert newsdesk("db", "backup", str(file)).returncode == 0
+    with psycopg.connect(db_url) as conn:
+        conn.execute("DELETE FROM articles WHERE source = 'metroherald'")
+    changed = _contents(db_url)
+
+    refused = newsdesk("db", "restore", str(file))
+    assert refused.returncode == 1
+    assert "--replace" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert _contents(db_url) == changed
+
+    replaced = newsdesk("db", "restore", str(file), "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert _contents(db_url) == filled
+
+
+def test_a_busy_database_is_left_whole(db_url, filled, tmp_path):
+    """Another session on the database stops the swap; the restored copy is dropped."""
+    file = tmp_path / "newsdesk.dump"
+    assert newsdesk("db", "backup", str(file)).returncode == 0
+    with psycopg.connect(db_url) as other:
+        other.execute("DELETE FROM stories")
+        other.commit()
+        result = newsdesk("db", "restore", str(file), "--replace")
+        assert result.returncode == 1
+        assert str(file) in result.stderr and "unchanged" in result.stderr
+        names = {n for (n,) in other.execute("SELECT datname FROM pg_database").fetchall()}
+    assert not any(n.endswith(("_restoring", "_replaced")) for n in names)
+    assert _contents(db_url)["stories"] == []
+
+
+@pytest.mark.parametrize("content", [b"", b"not a dump at all", b"PGDMP\x01garbage"])
+def test_a_bad_file_is_one_line_naming_it(db_url, filled, tmp_path, content):
+    file = tmp_path / "bad.dump"
+    file.write_bytes(content)
+    result = newsdesk("db", "restore", str(file), "--replace")
+    assert result.returncode == 1
+    assert str(file) in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert _contents(db_url) == filled
+
+
+def test_a_missing_file_or_folder_is_named(db_url, tmp_path):
+    missing = tmp_path / "nope.dump"
+    result = newsdesk("db", "restore", str(missing))
+    assert result.returncode == 1 and str(missing) in result.stderr
+    result = newsdesk("db", "backup", str(tmp_path / "no" / "such.dump"))
+    assert result.returncode == 1 and "no such folder" in result.stderr
