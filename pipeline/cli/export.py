@@ -7,13 +7,17 @@ from pathlib import Path
 
 from rich.table import Table
 
-from pipeline.cli.console import print_process_stats, stdout
+from pipeline.cli.console import print_process_stats, stderr, stdout
 from pipeline.cli.jobs import process_stage
 from pipeline.cli.options import add_sources_option, parse_since
 from pipeline.db import connect, connect_migrated
 from pipeline.errors import NewsdeskError
 from pipeline.outputs.exports import FORMATS, export_articles
 from pipeline.sources.config import get_sources, load_sources
+
+#: Records refused as off their source's site are named, up to this many (a hostile WARC can
+#: hold millions).
+_REFUSED_SHOWN = 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,6 +91,10 @@ def _import_warc(args: argparse.Namespace) -> int:
             + [f"{n} skipped ({why})" for why, n in sorted(stats.skipped.items())]
         )
         stdout.print(table)
+        for line in stats.refused[:_REFUSED_SHOWN]:
+            stderr.print(f"refused {line}")
+        if len(stats.refused) > _REFUSED_SHOWN:
+            stderr.print(f"refused {len(stats.refused) - _REFUSED_SHOWN} more records")
         touched = sorted(stats.imported)
         if touched:
             process_stats = process_stage(conn, sources, only=touched, workers=args.workers)
