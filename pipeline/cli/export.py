@@ -15,10 +15,6 @@ from pipeline.errors import NewsdeskError
 from pipeline.outputs.exports import FORMATS, export_articles
 from pipeline.sources.config import get_sources, load_sources
 
-#: Records refused as off their source's site are named, up to this many (a hostile WARC can
-#: hold millions).
-_REFUSED_SHOWN = 20
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     export = subparsers.add_parser("export", help="write articles as JSON Lines, CSV or Parquet")
@@ -91,10 +87,10 @@ def _import_warc(args: argparse.Namespace) -> int:
             + [f"{n} skipped ({why})" for why, n in sorted(stats.skipped.items())]
         )
         stdout.print(table)
-        for line in stats.refused[:_REFUSED_SHOWN]:
+        for line in stats.refused:
             stderr.print(f"refused {line}")
-        if len(stats.refused) > _REFUSED_SHOWN:
-            stderr.print(f"refused {len(stats.refused) - _REFUSED_SHOWN} more records")
+        if stats.refused_total > len(stats.refused):
+            stderr.print(f"refused {stats.refused_total - len(stats.refused)} more records")
         touched = sorted(stats.imported)
         if touched:
             process_stats = process_stage(conn, sources, only=touched, workers=args.workers)

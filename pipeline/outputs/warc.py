@@ -33,6 +33,8 @@ from pipeline.text.urls import url_key
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 # The content codings the crawl decodes (Scrapy's HttpCompressionMiddleware).
 _DECODED = {b"gzip", b"x-gzip", b"deflate", b"br", b"zstd"}
+#: Refused records named for the user, the rest only counted: a hostile WARC can hold millions.
+REFUSED_NAMED = 20
 
 _SELECT_PAGES = """
 SELECT url, final_url, source, status, headers, html_gz, discovered_via, discovery, fetched_at
@@ -109,7 +111,8 @@ class ImportStats:
     imported: Counter = field(default_factory=Counter)  # source -> new or changed pages
     unchanged: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> records
-    refused: list[str] = field(default_factory=list)  # "URL: why", a hostile or foreign record
+    refused: list[str] = field(default_factory=list)  # "URL: why", the first REFUSED_NAMED
+    refused_total: int = 0  # records refused as off their source's site or another's page
 
 
 class SourceMatcher:
@@ -248,7 +251,9 @@ def _import_record(conn, record, matcher: SourceMatcher, forced: Source | None, 
 
 def _refuse(stats: ImportStats, why: str, url: str) -> None:
     stats.skipped[why] += 1
-    stats.refused.append(f"{url}: {why}")
+    stats.refused_total += 1
+    if len(stats.refused) < REFUSED_NAMED:
+        stats.refused.append(f"{url}: {why}")
 
 
 def _body(record) -> bytes:
