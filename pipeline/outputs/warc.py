@@ -31,8 +31,6 @@ from pipeline.text.urls import url_key
 
 # Headers that described the transfer, not the page: the stored body is already decoded.
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
-# The content codings the crawl decodes (Scrapy's HttpCompressionMiddleware).
-_DECODED = {b"gzip", b"x-gzip", b"deflate", b"br", b"zstd"}
 #: Refused records named for the user, the rest only counted: a hostile WARC can hold millions.
 REFUSED_NAMED = 20
 
@@ -259,8 +257,12 @@ def _refuse(stats: ImportStats, why: str, url: str) -> None:
 def _body(record) -> bytes:
     """The page as served, bounded as the crawl bounds it: at most MAX_PAGE_BYTES as stored and
     again once decompressed, by the crawl's own decoders (Scrapy's HttpCompressionMiddleware;
-    warcio's decompress a whole chunk at once, unbounded)."""
-    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+    warcio's decompress a whole chunk at once, unbounded). `_decode` and its size error are
+    Scrapy's private names: scrapy is pinned (constraints.txt) and the bomb test checks them."""
+    from scrapy.downloadermiddlewares.httpcompression import (
+        ACCEPTED_ENCODINGS,
+        HttpCompressionMiddleware,
+    )
     from scrapy.utils._compression import _DecompressionMaxSizeExceeded
     from warcio.bufferedreaders import ChunkedDataReader
 
@@ -273,7 +275,7 @@ def _body(record) -> bytes:
     codings = [c.strip().encode() for c in
                (headers.get_header("Content-Encoding") or "").lower().split(",")]
     for coding in reversed([c for c in codings if c not in (b"", b"identity")]):
-        if coding not in _DECODED:
+        if coding not in (*ACCEPTED_ENCODINGS, b"x-gzip"):
             break  # as Scrapy does: an unknown coding (often a charset by mistake) stays as is
         try:
             body = HttpCompressionMiddleware._decode(body, coding, MAX_PAGE_BYTES)
