@@ -4,7 +4,7 @@ Per-source values (delay, concurrency, private addresses) are set by the `news` 
 source's YAML, at "spider" priority, so `-s NAME=VALUE` on the command line still wins.
 """
 
-from pipeline import __version__
+from pipeline import MAX_PAGE_BYTES, __version__
 
 BOT_NAME = "newsdesk"
 SPIDER_MODULES = ["crawlers.spiders"]
@@ -28,7 +28,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 # --- Limits on every response -----------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_MAXSIZE = MAX_PAGE_BYTES  # WARC import reads the same bound
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_ENABLED = True
 REDIRECT_MAX_TIMES = 5

@@ -174,7 +174,7 @@ def test_grant_analyst_role_reads_everything_and_writes_nothing(db_url):
     try:
         assert first.returncode == 0, first.stderr
         assert "created read-only role" in first.stdout
-        assert second.returncode == 0 and "updated read-only role" in second.stdout
+        assert second.returncode == 0 and f"updated role {role!r}" in second.stdout
         with psycopg.connect(db_url, autocommit=True) as conn:
             assert conn.execute(
                 "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [role]).fetchone() == (True,)

@@ -11,6 +11,7 @@ is logged, never raised: an alert must not fail the run a second time.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -69,7 +70,13 @@ class NewsdeskAlertNotifier(BaseNotifier):
             try:
                 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-                SmtpNotifier(to=email, subject=text[:120], html_content=f"<p>{text}</p>")(context)
+                # The alert quotes error messages that pages and URLs can fill: escaped for the
+                # HTML, and sent with notify(), not __call__, which would first render subject
+                # and body as Jinja templates (`{{ conn.smtp_default.password }}` in a URL).
+                SmtpNotifier(
+                    to=email, subject=(text.splitlines() or [""])[0][:120],
+                    html_content=f"<p>{html.escape(text)}</p>",
+                ).notify(context)
             except Exception as exc:
                 log.error("alert e-mail failed: %s", _redact(str(exc)))
 

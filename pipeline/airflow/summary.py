@@ -133,15 +133,14 @@ def report_and_health(day: date, *, database_url: str | None = None) -> dict[str
     `$NEWSDESK_REPORT_DIR`, else `$NEWSDESK_HOME/reports`.
     """
     from pipeline.db.embedded import home
-    from pipeline.outputs.report import build_report
+    from pipeline.outputs.report import write_report
     from pipeline.sources.alerts import check_all
 
     folder = Path(os.environ.get(REPORT_DIR_ENV) or home() / "reports")
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"newsdesk-report-{day.isoformat()}.html"
     with connect(database_url) as conn:
         alerts = check_all(conn, today=day)
-        path.write_text(build_report(conn, day, alerts), encoding="utf-8")
+        write_report(conn, day, path, alerts)
     for alert in alerts:
         log.warning("source health: %s: %s (%s)", alert.source, alert.message, alert.rule)
     log.info("report for %s written to %s", day, path)

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.processing.stage import ProcessStats
 
-stdout = Console(highlight=False)
-stderr = Console(stderr=True, highlight=False)
+# C0 and C1 control characters but tab and newline: ESC and CSI sequences could colour, retitle or
+# hyperlink the terminal. Rich strips only BEL, BS, VT, FF and CR (rich.control).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class LiteralConsole(Console):
+    """A rich Console that prints every string as the literal text it is, whoever wrote it (a
+    page's headline, a learned boilerplate line, a URL): no markup (`[/]` crashed and
+    `[link=...]` made a hyperlink), no :emoji: codes, control characters shown as \\xNN."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        """Every str a table cell, title, caption or print() holds is rendered here."""
+        return super().render_str(_CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text), **kwargs)
+
+
+stdout = LiteralConsole()
+stderr = LiteralConsole(stderr=True)
 
 
 @contextmanager

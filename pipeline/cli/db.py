@@ -69,7 +69,8 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _register_analyst_actions(actions: argparse._SubParsersAction) -> None:
     grant = actions.add_parser(
-        "grant-analyst", help="create or update a role that can read everything and write nothing"
+        "grant-analyst",
+        help="create a role that reads everything and writes nothing, or add reading to a role",
     )
     grant.add_argument("role", metavar="ROLE")
     grant.add_argument("--login", action="store_true",
@@ -82,50 +83,14 @@ def _register_analyst_actions(actions: argparse._SubParsersAction) -> None:
     doc.set_defaults(handler=_schema_doc)
 
 
-def grant_analyst(conn, role: str, *, login: bool = False, password: str | None = None) -> bool:
-    """Create or update a read-only role on the connected database; True when it was created.
-
-    SELECT on every table and view (and on those the migrating user creates later), EXECUTE on
-    the functions; any write privilege the role had on our tables is revoked. Identifiers and the
-    password are composed with psycopg.sql: DDL takes no bind parameters.
-    """
-    from psycopg import sql
-
-    name = sql.Identifier(role)
-    created = False
-    with conn.transaction():
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
-        options = sql.SQL("LOGIN" if login else "NOLOGIN")
-        if password is not None:
-            options = sql.SQL("{} PASSWORD {}").format(options, sql.Literal(password))
-        if exists:
-            conn.execute(sql.SQL("ALTER ROLE {} {}").format(name, options))
-        else:
-            conn.execute(sql.SQL("CREATE ROLE {} {}").format(name, options))
-            created = True
-        dbname = conn.execute("SELECT current_database()").fetchone()[0]
-        for statement in (
-            "GRANT CONNECT ON DATABASE {db} TO {role}",
-            "GRANT USAGE ON SCHEMA public TO {role}",
-            "REVOKE CREATE ON SCHEMA public FROM {role}",
-            "REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
-            " ON ALL TABLES IN SCHEMA public FROM {role}",
-            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
-            "GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
-            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}",
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role}",
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON SEQUENCES TO {role}",
-        ):
-            conn.execute(sql.SQL(statement).format(db=sql.Identifier(dbname), role=name))
-    return created
-
-
 def _grant_analyst(args: argparse.Namespace) -> int:
     import psycopg
 
     from pipeline.db import connect_migrated
+    from pipeline.db.roles import check_role_name, grant_analyst
     from pipeline.errors import NewsdeskError
 
+    check_role_name(args.role)  # before any database work: '' and pg_* are one line
     password = None
     if args.password_env:
         password = os.environ.get(args.password_env)
@@ -135,10 +100,16 @@ def _grant_analyst(args: argparse.Namespace) -> int:
         try:
             created = grant_analyst(conn, args.role, login=args.login, password=password)
         except psycopg.errors.InsufficientPrivilege as exc:
-            raise NewsdeskError(f"cannot create or alter role {args.role!r}: {exc}") from None
-    kind = "LOGIN" if args.login else "NOLOGIN"
-    print(f"{'created' if created else 'updated'} read-only role {args.role!r} ({kind}): "
-          "SELECT on every table and view, nothing else")
+            raise NewsdeskError(
+                f"cannot create or alter role {args.role!r}: {exc.diag.message_primary}"
+            ) from None
+    if created:
+        print(f"created read-only role {args.role!r} ({'LOGIN' if args.login else 'NOLOGIN'}): "
+              "SELECT on every table and view, nothing else")
+    else:
+        print(f"updated role {args.role!r}: SELECT on every table and view granted"
+              f"{', LOGIN' if args.login else ''}{', password set' if password else ''}; "
+              "nothing it could already do was taken away")
     return 0
 
 
@@ -146,12 +117,14 @@ def _schema_doc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipeline.db import connect_migrated
+    from pipeline.outputs.atomic import atomic_write
     from pipeline.outputs.schema_doc import generate
 
     with connect_migrated() as conn:
         text = generate(conn)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        with atomic_write(Path(args.out)) as tmp:
+            tmp.write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")
     else:
         print(text, end="")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from pipeline.cli.console import print_process_stats, stdout
+from pipeline.cli.console import print_process_stats, stderr, stdout
 from pipeline.cli.jobs import process_stage
 from pipeline.cli.options import add_sources_option, parse_since
 from pipeline.db import connect, connect_migrated
@@ -87,6 +87,10 @@ def _import_warc(args: argparse.Namespace) -> int:
             + [f"{n} skipped ({why})" for why, n in sorted(stats.skipped.items())]
         )
         stdout.print(table)
+        for line in stats.refused:
+            stderr.print(f"refused {line}")
+        if stats.refused_total > len(stats.refused):
+            stderr.print(f"refused {stats.refused_total - len(stats.refused)} more records")
         touched = sorted(stats.imported)
         if touched:
             process_stats = process_stage(conn, sources, only=touched, workers=args.workers)

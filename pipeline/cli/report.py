@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.db import connect
 from pipeline.errors import NewsdeskError
-from pipeline.outputs.report import build_report
+from pipeline.outputs.report import write_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,8 +27,6 @@ def handle(args: argparse.Namespace) -> int:
         raise NewsdeskError(f"--date: not a date (YYYY-MM-DD): {args.date!r}") from None
     out = Path(args.out or f"newsdesk-report-{day}.html")
     with connect() as conn:
-        html = build_report(conn, day)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+        write_report(conn, day, out)
     print(out.resolve())
     return 0

@@ -7,7 +7,6 @@ from datetime import UTC
 
 import psycopg
 from rich.table import Table
-from rich.text import Text
 
 from pipeline.cli.console import stderr, stdout
 from pipeline.cli.options import parse_since
@@ -76,9 +75,9 @@ def handle(args: argparse.Namespace) -> int:
     for n, hit in enumerate(hits, 1):
         when = hit.published_at
         published = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else "-"
-        # Text(), not str: a headline is data, never rich markup.
-        table.add_row(str(n), f"{hit.rank:.3f}", published, Text(hit.source), str(hit.copies),
-                      Text(hit.title or "-"), Text(hit.canonical_url))
+        # Plain str: the console (LiteralConsole) prints a headline as the literal text it is.
+        table.add_row(str(n), f"{hit.rank:.3f}", published, hit.source, str(hit.copies),
+                      hit.title or "-", hit.canonical_url)
     if not hits:
         table.caption = "no hits"
     stdout.print(table)

@@ -15,11 +15,13 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import psycopg
 
 from pipeline.article import as_written
 from pipeline.errors import NewsdeskError
+from pipeline.outputs.atomic import atomic_write
 
 FORMATS = ("jsonl", "csv", "parquet")
 CHUNK = 2000
@@ -32,6 +34,8 @@ COLUMNS = [
     "word_count", "is_paywalled", "content_hash", "fetched_at", "extractor_version",
 ]
 LIST_COLUMNS = {"authors", "tags"}
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_COLUMNS = {"published_at", "modified_at", "fetched_at"}
 
 _QUERY = f"""
@@ -72,32 +76,50 @@ def export_articles(
     since: datetime | None = None,
     source: str | None = None,
 ) -> int:
-    """Write the selected articles to `out` in `fmt`; returns how many rows were written."""
+    """Write the selected articles to `out` in `fmt`, whole or not at all (`atomic_write`);
+    returns how many rows were written."""
     if fmt not in FORMATS:
         raise NewsdeskError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
     if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
         # pyarrow is an extra: a large wheel that only this format needs.
         raise NewsdeskError("Parquet export needs pyarrow: pip install 'newsdesk[parquet]'")
-    rows = iter_rows(conn, since=since, source=source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "parquet":
-        return _write_parquet(rows, out)
+    with atomic_write(out) as tmp:
+        rows = iter_rows(conn, since=since, source=source)
+        if fmt == "parquet":
+            return _write_parquet(rows, tmp)
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            return (_write_jsonl if fmt == "jsonl" else _write_csv)(rows, fh)
+
+
+def _write_jsonl(rows: Iterator[tuple], fh: TextIO) -> int:
     count = 0
-    with out.open("w", encoding="utf-8", newline="") as fh:
-        if fmt == "jsonl":
-            for row in rows:
-                fh.write(json.dumps(_text_record(row), ensure_ascii=False) + "\n")
-                count += 1
-        else:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
-            for row in rows:
-                writer.writerow([
-                    json.dumps(v, ensure_ascii=False) if c in LIST_COLUMNS else v
-                    for c, v in _text_record(row).items()
-                ])
-                count += 1
+    for row in rows:
+        fh.write(json.dumps(_text_record(row), ensure_ascii=False) + "\n")
+        count += 1
     return count
+
+
+def _write_csv(rows: Iterator[tuple], fh: TextIO) -> int:
+    """Every cell quoted, and text that a spreadsheet would run as a formula made inert with a
+    leading ' (OWASP's CSV-injection advice); lists as JSON arrays."""
+    writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
+    writer.writerow(COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow([
+            inert_cell(json.dumps(v, ensure_ascii=False) if c in LIST_COLUMNS else v)
+            for c, v in _text_record(row).items()
+        ])
+        count += 1
+    return count
+
+
+def inert_cell(value):
+    """`value`, with a ' before text starting with = + - @ tab or CR, which spreadsheets read as a
+    formula (OWASP CSV injection). Numbers stay numbers: a negative offset is no formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _write_parquet(rows: Iterator[tuple], out: Path) -> int:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from html import escape
+from pathlib import Path
 
 import psycopg
 
+from pipeline.outputs.atomic import atomic_write
 from pipeline.sources.alerts import COMPLETENESS_FIELDS, Alert, check_all
 
 DAYS = 14
@@ -128,6 +130,15 @@ def build_report(conn: psycopg.Connection, day: date, alerts: list[Alert] | None
     out += _stories_section(conn, start, day)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def write_report(conn: psycopg.Connection, day: date, out: Path,
+                 alerts: list[Alert] | None = None) -> None:
+    """Build the report for `day` and write it to `out` whole or not at all: a reader (a web
+    folder, the next run) never sees half a report, and a failure keeps the previous one."""
+    html = build_report(conn, day, alerts)
+    with atomic_write(out) as tmp:
+        tmp.write_text(html, encoding="utf-8")
 
 
 def _stories_section(conn: psycopg.Connection, start: date, day: date) -> list[str]:

@@ -23,13 +23,17 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.types.json import Jsonb
 
+from pipeline import MAX_PAGE_BYTES
 from pipeline.db.takedowns import taken_down_keys, taken_down_sources
 from pipeline.errors import NewsdeskError
+from pipeline.outputs.atomic import atomic_write
 from pipeline.sources.config import Source
 from pipeline.text.urls import url_key
 
 # Headers that described the transfer, not the page: the stored body is already decoded.
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+#: Refused records named for the user, the rest only counted: a hostile WARC can hold millions.
+REFUSED_NAMED = 20
 
 _SELECT_PAGES = """
 SELECT url, final_url, source, status, headers, html_gz, discovered_via, discovery, fetched_at
@@ -50,6 +54,7 @@ ON CONFLICT (url_key) DO UPDATE SET
     discovery = EXCLUDED.discovery, fetched_at = EXCLUDED.fetched_at,
     processed_at = NULL, process_error = NULL, extractor_version = NULL
 WHERE r.content_sha256 IS DISTINCT FROM EXCLUDED.content_sha256
+  AND r.source = EXCLUDED.source  -- a record never rewrites another source's page
 RETURNING (xmax = 0) AS inserted
 """
 
@@ -61,13 +66,14 @@ def export_warc(
     since: datetime | None = None,
     source: str | None = None,
 ) -> int:
-    """Write the selected raw pages to a gzipped WARC file; returns how many records."""
+    """Write the selected raw pages to a gzipped WARC file, whole or not at all; returns how many
+    records."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with out.open("wb") as fh, conn.transaction(), conn.cursor(name="newsdesk_warc") as cur:
+    with atomic_write(out) as tmp, tmp.open("wb") as fh, conn.transaction(), \
+            conn.cursor(name="newsdesk_warc") as cur:
         writer = WARCWriter(fh, gzip=True)
         cur.itersize = 200
         cur.execute(_SELECT_PAGES, {"since": since, "source": source})
@@ -104,6 +110,8 @@ class ImportStats:
     imported: Counter = field(default_factory=Counter)  # source -> new or changed pages
     unchanged: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> records
+    refused: list[str] = field(default_factory=list)  # "URL: why", the first REFUSED_NAMED
+    refused_total: int = 0  # records refused as off their source's site or another's page
 
 
 class SourceMatcher:
@@ -117,16 +125,28 @@ class SourceMatcher:
         self.sources = list(sources)
 
     def match(self, url: str) -> Source | None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "http://[::1": no source's
+            return None
         same_origin = self.by_netloc.get(parts.netloc.lower(), [])
         if len(same_origin) == 1:
             return same_origin[0]
-        host = (parts.hostname or "").lower()
-        candidates = [
-            s for s in self.sources
-            if any(host == d or host.endswith("." + d) for d in s.domains)
-        ]
+        candidates = [s for s in self.sources if on_site(s, url)]
         return candidates[0] if len(candidates) == 1 else None
+
+
+def on_site(source: Source, url: str) -> bool:
+    """True when `url` is http(s) on one of the source's hosts or their subdomains (the hosts
+    its crawl may fetch from). Scrapy's url_is_from_any_domain compares the netloc, port
+    included, so it would refuse every page of a site served on a port."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:  # not a URL at all ("http://[::1")
+        return False
+    return parts.scheme in ("http", "https") and any(
+        host == d or host.endswith("." + d) for d in source.domains)
 
 
 def import_warc(
@@ -136,7 +156,13 @@ def import_warc(
     *,
     source: Source | None = None,
 ) -> ImportStats:
-    """Store the HTML responses of WARC files as pending raw pages; one transaction per file."""
+    """Store the HTML responses of WARC files as pending raw pages; one transaction per file.
+
+    A record writes only to its own source's pages: the one forced, else the one its URL
+    matches. A record whose URL or Newsdesk-Discovered-URL is off that source's site, or whose
+    address another source already stores, is refused; a body over MAX_PAGE_BYTES (stored or
+    decompressed, as the crawl bounds it) is skipped.
+    """
     from warcio.archiveiterator import ArchiveIterator
 
     matcher = SourceMatcher(sources)
@@ -163,10 +189,14 @@ def import_warc(
     return stats
 
 
+class _Unreadable(ValueError):
+    """A record body newsdesk will not store: over the size bound or not decodable."""
+
+
 def _import_record(conn, record, matcher: SourceMatcher, forced: Source | None, stats) -> None:
     if record.rec_type != "response" or record.http_headers is None:
         return
-    uri = record.rec_headers.get_header("WARC-Target-URI")
+    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
     status = int(record.http_headers.get_statuscode() or 0)
     content_type = (record.http_headers.get_header("Content-Type") or "").lower()
     if status != 200:
@@ -180,28 +210,82 @@ def _import_record(conn, record, matcher: SourceMatcher, forced: Source | None, 
     if source is None:
         stats.skipped["no matching source"] += 1
         return
+    off_site = next((u for u in (uri, discovered) if not on_site(source, u)), None)
+    if off_site is not None:
+        _refuse(stats, f"not on {source.name}'s site", off_site)
+        return
     if taken_down_sources(conn, [source.name]) or taken_down_keys(
             conn, {url_key(discovered), url_key(uri)}):
         stats.skipped["taken down"] += 1  # newsdesk takedown: never stored again
         return
-    body = record.content_stream().read()
+    try:
+        body = _body(record)
+    except _Unreadable as exc:
+        stats.skipped[str(exc)] += 1
+        return
     headers: dict[str, list[str]] = {}
     for name, value in record.http_headers.headers:
         if name.lower() not in _TRANSFER_HEADERS:
             headers.setdefault(name, []).append(value)
     try:
         discovery = json.loads(record.rec_headers.get_header("Newsdesk-Discovery") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
+        discovery = {}
+    if not isinstance(discovery, dict):
         discovery = {}
     discovery["warc_record_id"] = record.rec_headers.get_header("WARC-Record-ID")
     when = record.rec_headers.get_header("WARC-Date")
     fetched_at = datetime.fromisoformat(when.replace("Z", "+00:00")) if when else datetime.now(UTC)
+    key = url_key(discovered)
     row = conn.execute(
         _UPSERT_PAGE,
-        [source.name, discovered, url_key(discovered), uri, status, Jsonb(headers),
+        [source.name, discovered, key, uri, status, Jsonb(headers),
          gzip.compress(body, 6), hashlib.sha256(body).digest(), Jsonb(discovery), fetched_at],
     ).fetchone()
-    if row is None:
-        stats.unchanged += 1
-    else:
+    if row is not None:
         stats.imported[source.name] += 1
+        return
+    owner = conn.execute("SELECT source FROM raw_pages WHERE url_key = %s", [key]).fetchone()
+    if owner and owner[0] != source.name:
+        _refuse(stats, f"stored under source {owner[0]}", discovered)
+    else:
+        stats.unchanged += 1
+
+
+def _refuse(stats: ImportStats, why: str, url: str) -> None:
+    stats.skipped[why] += 1
+    stats.refused_total += 1
+    if len(stats.refused) < REFUSED_NAMED:
+        stats.refused.append(f"{url}: {why}")
+
+
+def _body(record) -> bytes:
+    """The page as served, bounded as the crawl bounds it: at most MAX_PAGE_BYTES as stored and
+    again once decompressed, by the crawl's own decoders (Scrapy's HttpCompressionMiddleware;
+    warcio's decompress a whole chunk at once, unbounded). `_decode` and its size error are
+    Scrapy's private names: scrapy is pinned (constraints.txt) and the bomb test checks them."""
+    from scrapy.downloadermiddlewares.httpcompression import (
+        ACCEPTED_ENCODINGS,
+        HttpCompressionMiddleware,
+    )
+    from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+    from warcio.bufferedreaders import ChunkedDataReader
+
+    body = record.raw_stream.read(MAX_PAGE_BYTES + 1)
+    if len(body) > MAX_PAGE_BYTES:
+        raise _Unreadable(f"over {MAX_PAGE_BYTES} bytes")
+    headers = record.http_headers
+    if "chunked" in (headers.get_header("Transfer-Encoding") or "").lower():
+        body = ChunkedDataReader(BytesIO(body)).read()  # given no decoder, it only shrinks
+    codings = [c.strip().encode() for c in
+               (headers.get_header("Content-Encoding") or "").lower().split(",")]
+    for coding in reversed([c for c in codings if c not in (b"", b"identity")]):
+        if coding not in (*ACCEPTED_ENCODINGS, b"x-gzip"):
+            break  # as Scrapy does: an unknown coding (often a charset by mistake) stays as is
+        try:
+            body = HttpCompressionMiddleware._decode(body, coding, MAX_PAGE_BYTES)
+        except _DecompressionMaxSizeExceeded:
+            raise _Unreadable(f"over {MAX_PAGE_BYTES} bytes decompressed") from None
+        except Exception:  # zlib.error, OSError, brotli.error, zstd's error: a damaged body
+            raise _Unreadable(f"bad {coding.decode()} body") from None
+    return body
