@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -11,7 +12,10 @@ from rich.table import Table
 
 from pipeline.processing.stage import ProcessStats
 
-stdout = Console(highlight=False)
+#: Width of tables written to a pipe or file: nothing a row holds is folded ("daily/plane/t"
+#: across two lines breaks grep and cut); a terminal keeps its own width.
+PIPED_WIDTH = 100_000
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 stderr = Console(stderr=True, highlight=False)
 
 
