@@ -78,11 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     except psycopg.OperationalError as exc:  # the server restarted or went away mid-command
         message = lost_connection(exc)
     except Exception as exc:  # a bug, or input no check foresaw: still one line, not a traceback
-        if args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
-            traceback.print_exc()
         first_line = str(exc).strip().partition("\n")[0]
         message = f"unexpected {type(exc).__name__}" + (f": {first_line}" if first_line else "")
-        message += f" (--debug or {DEBUG_ENV}=1 shows where)"
+        if args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            traceback.print_exc()
+        else:
+            message += f" (--debug or {DEBUG_ENV}=1 shows where)"
     print(f"newsdesk {args.command}: error: {one_line(message)}", file=sys.stderr)
     return 1
 
