@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from pipeline.cli import crawl
 from pipeline.cli import main as cli_main
 from pipeline.cli.main import build_parser, main
 from tests.cli import newsdesk
@@ -205,3 +207,15 @@ def test_piped_tables_are_not_wrapped(module_db: str, tmp_path: Path) -> None:
     rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
     assert len(rows) == 1 and rows[0].split("│")[1].strip() == "wide", result.stdout
 
+
+
+def test_a_crawl_that_does_not_start_is_the_crawlers_one_line(
+        hostile_env: Path, capfd, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the CLI's own checks (bypassed here), the crawler refuses to start and prints its
+    line; `newsdesk crawl` adds no "see the message above" to it."""
+    monkeypatch.setattr(crawl, "selected_sources", lambda args: [SimpleNamespace(name="nosuch")])
+    capfd.readouterr()
+    assert main(["crawl"]) == 1
+    err = capfd.readouterr().err
+    assert err.startswith("python -m crawlers: error: unknown source 'nosuch'")
+    assert len(err.splitlines()) == 1, err

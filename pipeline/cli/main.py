@@ -36,7 +36,7 @@ from pipeline.cli import (
     sources,
 )
 from pipeline.db.connection import lost_connection
-from pipeline.errors import NewsdeskError
+from pipeline.errors import NewsdeskError, ReportedError
 
 #: Set to 1 (or anything but 0) to show unexpected errors' tracebacks, as `--debug` does.
 DEBUG_ENV = "NEWSDESK_DEBUG"
@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"newsdesk {args.command}: interrupted", file=sys.stderr)
         return 130
+    except ReportedError:  # a child process printed its one line: a second would only repeat it
+        return 1
     except NewsdeskError as exc:
         message = str(exc)
     except psycopg.OperationalError as exc:  # the server restarted or went away mid-command

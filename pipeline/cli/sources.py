@@ -15,7 +15,7 @@ from rich.table import Table
 
 from pipeline.cli.console import stderr, stdout
 from pipeline.cli.options import add_sources_option, http_url, politeness_delay, whole_number
-from pipeline.errors import NewsdeskError
+from pipeline.errors import NewsdeskError, ReportedError
 from pipeline.sources.config import default_sources_path, get_sources, load_sources
 from pipeline.subprocesses import python_module
 
@@ -117,10 +117,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _probe(*argv: str) -> int:
-    """Run the probe; its status, 1 for any failure. The probe prints its own one-line
-    `error: ...` (exit 2), so nothing is added here: one failure, one line."""
     completed = subprocess.run(python_module("crawlers.probe", *argv))
-    return 1 if completed.returncode == 2 else completed.returncode
+    if completed.returncode == 2:  # its usage error, already printed in one line
+        raise ReportedError(f"python -m crawlers.probe {argv[0]} failed")
+    return completed.returncode
 
 
 def _check(args: argparse.Namespace) -> int:
