@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.errors import NewsdeskError
+from pipeline.errors import NewsdeskError, ReportedError
 from pipeline.subprocesses import python_module
 
 # The crawler's documented exit status for a user error (it has already printed the line).
@@ -55,7 +55,7 @@ class Crawl:
         returncode = self._process.wait()
         self._reader.join()
         if returncode == _USAGE_ERROR:
-            raise NewsdeskError("the crawl did not start (see the message above)")
+            raise ReportedError("the crawl did not start (see the message above)")
         reports = [json.loads(line) for line in "".join(self._stdout).splitlines()
                    if line.startswith("{")]
         if returncode not in (0, 1) or not reports:

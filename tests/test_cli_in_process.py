@@ -199,7 +199,9 @@ def test_search_filters_and_user_errors(db, truth, capsys) -> None:
     assert status == 0 and 0 < len(hits) <= 2
     assert _newsdesk(capsys, "search", "x", "--source", "nosuch")[2] == (
         "newsdesk search: error: unknown source 'nosuch'\n")
-    assert "--limit must be at least 1" in _newsdesk(capsys, "search", "x", "--limit", "0")[2]
+    with pytest.raises(SystemExit):  # argparse's usage error, exit 2
+        _newsdesk(capsys, "search", "x", "--limit", "0")
+    assert "argument --limit: must be at least 1 (got 0)" in capsys.readouterr().err
 
 
 def test_report_of_the_site_day(db, tmp_path, capsys) -> None:

@@ -108,7 +108,6 @@ def test_cli_search_prints_ranked_hits_and_filters(demo_run):
     ("args", "message"),
     [
         (["x", "--source", "nosuch"], "unknown source 'nosuch'"),
-        (["x", "--limit", "0"], "--limit must be at least 1"),
         ([], "give a query, or --index to index pending articles"),
     ],
 )

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.cli.options import add_sources_option
+from pipeline.cli.options import add_sources_option, article_count, whole_number
 from pipeline.errors import NewsdeskError
+from pipeline.sources.config import load_sources
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,13 +25,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "airflow", help="run a local Airflow (scheduler, DAG processor, UI, triggerer) on our DAGs"
     )
     add_sources_option(parser)
-    parser.add_argument("--port", type=int, default=8080, help="UI/API port (default: 8080)")
+    parser.add_argument("--port", type=whole_number(1, 65535), default=8080,
+                        help="UI/API port (default: 8080)")
     parser.add_argument(
-        "--articles", type=int, default=300, metavar="N",
+        "--articles", type=article_count, default=300, metavar="N",
         help="demo site size when no --sources is given (default: 300)",
     )
     parser.add_argument(
-        "--crawl-slots", type=int, default=4, metavar="N",
+        "--crawl-slots", type=whole_number(1), default=4, metavar="N",
         help="size of the newsdesk_crawl pool: concurrent crawls (default: 4)",
     )
     parser.set_defaults(handler=handle)
@@ -43,6 +45,8 @@ def handle(args: argparse.Namespace) -> int:
     from pipeline.db import connect_migrated, database_url, redact
     from pipeline.db.embedded import home
 
+    if args.sources:  # a bad file: one line now, not a stack of Airflow components failing later
+        load_sources(args.sources)
     news_dsn = database_url()
     connect_migrated(news_dsn).close()
     airflow_home = home() / "airflow"

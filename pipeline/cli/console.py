@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -13,9 +14,15 @@ from rich.text import Text
 
 from pipeline.processing.stage import ProcessStats
 
-# C0 and C1 control characters but tab and newline: ESC and CSI sequences could colour, retitle or
-# hyperlink the terminal. Rich strips only BEL, BS, VT, FF and CR (rich.control).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 control characters: ESC and CSI sequences could colour, retitle or hyperlink the
+# terminal. Rich strips only BEL, BS, VT, FF and CR (rich.control).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str, *, keep: str = "\t\n") -> str:
+    """`text` with each control character but those in `keep` written as an escape (`\\x1b`,
+    `\\n`), so text a page or a user wrote can neither drive the terminal nor break a line."""
+    return _CONTROL.sub(lambda m: m[0] if m[0] in keep else repr(m[0])[1:-1], text)
 
 
 class LiteralConsole(Console):
@@ -28,10 +35,13 @@ class LiteralConsole(Console):
 
     def render_str(self, text: str, **kwargs) -> Text:
         """Every str a table cell, title, caption or print() holds is rendered here."""
-        return super().render_str(_CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text), **kwargs)
+        return super().render_str(escape_controls(text), **kwargs)
 
 
-stdout = LiteralConsole()
+#: Width of tables written to a pipe or file: nothing a row holds is folded ("daily/plane/t"
+#: across two lines breaks grep and cut); a terminal keeps its own width.
+PIPED_WIDTH = 100_000
+stdout = LiteralConsole(width=None if sys.stdout.isatty() else PIPED_WIDTH)
 stderr = LiteralConsole(stderr=True)
 
 

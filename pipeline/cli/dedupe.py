@@ -11,6 +11,7 @@ import argparse
 from rich.table import Table
 
 from pipeline.cli.console import progress, stdout
+from pipeline.cli.options import whole_number
 from pipeline.db import connect_migrated
 from pipeline.dedupe.backlog import dedupe_pending, pending_count, reset
 from pipeline.dedupe.config import DedupeConfig
@@ -25,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--rebuild", action="store_true",
         help="forget every story, pair and index key first, then regroup the whole corpus",
     )
-    parser.add_argument("--batch-size", type=int, default=500, metavar="N",
+    parser.add_argument("--batch-size", type=whole_number(1), default=500, metavar="N",
                         help="articles per transaction (default 500)")
     parser.set_defaults(handler=handle)
 

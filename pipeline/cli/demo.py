@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 from pipeline.cli.jobs import run_pipeline
-from pipeline.cli.options import article_count
+from pipeline.cli.options import article_count, port_number, whole_number, worker_count
 from pipeline.db import database_url, embedded, redact
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
@@ -39,15 +39,16 @@ SELECT story_id, original_source, original_title, original_reason, article_count
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the whole pipeline on the built-in demo site")
-    parser.add_argument("--seed", type=int, default=7, help="demo site seed (default 7)")
+    parser.add_argument("--seed", type=whole_number(0), default=7,
+                        help="demo site seed (default 7)")
     parser.add_argument(
         "--articles", type=article_count, default=300, help="demo articles (default 300)"
     )
     parser.add_argument(
-        "--port", type=int, default=8701,
+        "--port", type=port_number, default=8701,
         help="first publisher's port (default 8701); fixed so a second demo finds the same URLs",
     )
-    parser.add_argument("--workers", type=int, metavar="N", help="extraction processes")
+    parser.add_argument("--workers", type=worker_count, metavar="N", help="extraction processes")
     parser.add_argument(
         "--corpus", type=Path, metavar="DIR",
         help="serve saved real pages instead (DIR/<set>/<id>.html.gz beside <id>.json with the "

@@ -7,7 +7,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.cli.options import article_count
+from pipeline.cli.options import article_count, port_number, whole_number
 from pipeline.demo_site import DEFAULT_ANCHOR, DemoSite, serve_demo_site
 from pipeline.errors import NewsdeskError
 
@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = actions.add_parser(
         "serve", help="serve the site until Ctrl-C and print the sources YAML that crawls it"
     )
-    serve.add_argument("--seed", type=int, default=7, help="generator seed (default: 7)")
+    serve.add_argument("--seed", type=whole_number(0), default=7,
+                       help="generator seed (default: 7)")
     serve.add_argument(
         "--articles", type=article_count, default=300, metavar="N",
         help="articles over all publishers (default: 300)",
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"newest possible publication time (default: {DEFAULT_ANCHOR.isoformat()})",
     )
     serve.add_argument(
-        "--port", type=int, default=0, metavar="PORT",
+        "--port", type=port_number, default=0, metavar="PORT",
         help="first publisher's port, the others follow (default: free ports)",
     )
     serve.add_argument(

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from pipeline.cli.console import print_process_stats, stderr, stdout
 from pipeline.cli.jobs import process_stage
-from pipeline.cli.options import add_sources_option, parse_since
+from pipeline.cli.options import add_sources_option, parse_since, worker_count
 from pipeline.db import connect, connect_migrated
 from pipeline.errors import NewsdeskError
 from pipeline.outputs.exports import FORMATS, export_articles
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     warc_in.add_argument("--source", metavar="NAME",
                          help="the source every record belongs to (default: matched by host)")
     add_sources_option(warc_in)
-    warc_in.add_argument("--workers", type=int, metavar="N", help="extraction processes")
+    warc_in.add_argument("--workers", type=worker_count, metavar="N", help="extraction processes")
     warc_in.set_defaults(handler=_import_warc)
 
 

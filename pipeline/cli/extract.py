@@ -19,7 +19,7 @@ from datetime import datetime
 from itertools import chain, islice
 from pathlib import Path
 
-from pipeline.cli.options import add_sources_option
+from pipeline.cli.options import add_sources_option, http_url, worker_count
 from pipeline.errors import NewsdeskError
 from pipeline.extraction.extract import extract_article
 from pipeline.sources.config import Source, get_sources
@@ -37,10 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and write one JSON line per input line, in order.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="saved page (.html or .html.gz)")
-    parser.add_argument("--url", help="the page's URL (required with FILE)")
+    parser.add_argument("--url", type=http_url, help="the page's URL (required with FILE)")
     parser.add_argument("--source", metavar="NAME", help="read language/time zone from source")
     add_sources_option(parser)
-    parser.add_argument("--workers", type=int, metavar="N",
+    parser.add_argument("--workers", type=worker_count, metavar="N",
                         help="worker processes for stdin batches (default: all cores)")
     parser.set_defaults(handler=run)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.cli.console import stderr
+from pipeline.cli.options import check_stored_source
 from pipeline.db import connect_migrated
 from pipeline.outputs.merged_pages import merged_pages
 
@@ -31,6 +32,7 @@ def _merged(args: argparse.Namespace) -> int:
     """One page a line, tab-separated (whole URLs, for scripts): source, rule, the URL fetched
     and stored, the page's own address ('-' when unknown); the count goes to stderr."""
     with connect_migrated() as conn:
+        check_stored_source(conn, args.source)
         pages = list(merged_pages(conn, args.source))
     print("source\trule\tfetched as\tits own address")
     for page in pages:

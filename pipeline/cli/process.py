@@ -6,11 +6,10 @@ import argparse
 
 from pipeline.cli.console import print_process_stats
 from pipeline.cli.jobs import process_stage
-from pipeline.cli.options import add_sources_option
+from pipeline.cli.options import add_sources_option, processed_sources, worker_count
 from pipeline.db import connect_migrated
 from pipeline.processing.reprocess import pruned_utc_dates_note
 from pipeline.processing.stage import mark_for_reprocessing
-from pipeline.sources.config import load_sources
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_sources_option(parser)
     parser.add_argument("--source", action="append", metavar="NAME", help="only this source")
     parser.add_argument(
-        "--workers", type=int, metavar="N", help="worker processes (default: all cores)"
+        "--workers", type=worker_count, metavar="N", help="worker processes (default: all cores)"
     )
     parser.add_argument(
         "--reprocess",
@@ -29,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    sources = load_sources(args.sources)
+    sources = processed_sources(args)
     with connect_migrated() as conn:
         if args.reprocess:
             print(f"{mark_for_reprocessing(conn, args.source)} page(s) marked for reprocessing")

@@ -7,11 +7,14 @@ import argparse
 from rich.table import Table
 
 from pipeline.cli.console import progress, stdout
-from pipeline.cli.options import add_sources_option, parse_since
+from pipeline.cli.options import (
+    add_sources_option,
+    parse_since,
+    processed_sources,
+    worker_count,
+)
 from pipeline.db import connect_migrated
-from pipeline.errors import NewsdeskError
 from pipeline.processing.reprocess import FIELDS, count_pages, pruned_utc_dates_note, reprocess
-from pipeline.sources.config import get_sources, load_sources
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,18 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", metavar="DATE", type=parse_since,
                         help="only pages fetched on or after DATE (YYYY-MM-DD or ISO 8601, UTC)")
     parser.add_argument(
-        "--workers", type=int, metavar="N", help="worker processes (default: all cores)"
+        "--workers", type=worker_count, metavar="N", help="worker processes (default: all cores)"
     )
     parser.set_defaults(handler=handle)
 
 
 
 def handle(args: argparse.Namespace) -> int:
-    sources = load_sources(args.sources)
-    if args.source:
-        get_sources(args.source, args.sources)  # an unknown name: one clear error, before work
-    if args.workers is not None and args.workers < 1:
-        raise NewsdeskError("--workers must be at least 1")
+    sources = processed_sources(args)
     with connect_migrated() as conn:
         total = count_pages(conn, args.source, args.since)
         with progress("re-extracting", "pages", total) as advance:

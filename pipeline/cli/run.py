@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 
 from pipeline.cli.jobs import run_pipeline
-from pipeline.cli.options import add_selection_options, add_sources_option, selected_sources
+from pipeline.cli.options import (
+    add_selection_options,
+    add_sources_option,
+    selected_sources,
+    worker_count,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="crawl and process every active source (the job)")
     add_sources_option(parser)
     add_selection_options(parser)
-    parser.add_argument("--workers", type=int, metavar="N", help="extraction processes")
+    parser.add_argument("--workers", type=worker_count, metavar="N", help="extraction processes")
     parser.set_defaults(handler=handle)
 
 

@@ -9,7 +9,7 @@ import psycopg
 from rich.table import Table
 
 from pipeline.cli.console import stderr, stdout
-from pipeline.cli.options import parse_since
+from pipeline.cli.options import check_stored_source, parse_since, whole_number
 from pipeline.db import connect, connect_migrated
 from pipeline.errors import NewsdeskError
 from pipeline.outputs.search import count_unindexed, index_pending, search
@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", type=parse_since, metavar="DATE",
                         help="only articles published on or after DATE (YYYY-MM-DD, UTC)")
     parser.add_argument("--language", metavar="CODE", help="only articles in this language")
-    parser.add_argument("--limit", type=int, default=20, metavar="N", help="hits (default 20)")
+    parser.add_argument("--limit", type=whole_number(1), default=20, metavar="N",
+                        help="hits (default 20)")
     parser.add_argument("--every-copy", action="store_true",
                         help="a hit per article, not one per story (copies of a story share it)")
     parser.add_argument(
@@ -41,8 +42,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     if not args.query and not args.index:
         raise NewsdeskError("give a query, or --index to index pending articles")
-    if args.limit < 1:
-        raise NewsdeskError("--limit must be at least 1")
     if args.index:
         with connect_migrated():
             pass
@@ -51,10 +50,7 @@ def handle(args: argparse.Namespace) -> int:
         if not args.query:
             return 0
     with connect() as conn:
-        if args.source and not conn.execute(
-            "SELECT 1 FROM sources WHERE name = %s", [args.source]
-        ).fetchone():
-            raise NewsdeskError(f"unknown source {args.source!r}")
+        check_stored_source(conn, args.source)
         try:
             hits = search(conn, args.query, source=args.source, since=args.since,
                           limit=args.limit, language=args.language,

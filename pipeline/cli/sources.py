@@ -14,9 +14,9 @@ import psycopg
 from rich.table import Table
 
 from pipeline.cli.console import stderr, stdout
-from pipeline.cli.options import add_sources_option, politeness_delay
-from pipeline.errors import NewsdeskError
-from pipeline.sources.config import default_sources_path, load_sources
+from pipeline.cli.options import add_sources_option, http_url, politeness_delay, whole_number
+from pipeline.errors import NewsdeskError, ReportedError
+from pipeline.sources.config import default_sources_path, get_sources, load_sources
 from pipeline.subprocesses import python_module
 
 
@@ -33,13 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check", help="dry run of one source: what it yields (writes nothing)"
     )
     check.add_argument("name", metavar="NAME")
-    check.add_argument("--articles", type=int, default=3, metavar="N", help="articles to extract")
+    check.add_argument("--articles", type=whole_number(1), default=3, metavar="N",
+                       help="articles to extract")
     add_sources_option(check)
     check.set_defaults(handler=_check)
     discover = actions.add_parser(
         "discover", help="find a site's feeds and sitemaps; print a YAML entry"
     )
-    discover.add_argument("url", metavar="URL")
+    discover.add_argument("url", type=http_url, metavar="URL")
     discover.add_argument(
         "--allow-private-addresses",
         action="store_true",
@@ -117,13 +118,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _probe(*argv: str) -> int:
     completed = subprocess.run(python_module("crawlers.probe", *argv))
-    if completed.returncode == 2:
-        raise NewsdeskError("see the message above")
+    if completed.returncode == 2:  # its usage error, already printed in one line
+        raise ReportedError(f"python -m crawlers.probe {argv[0]} failed")
     return completed.returncode
 
 
 def _check(args: argparse.Namespace) -> int:
-    load_sources(args.sources)  # a bad file is reported here, in the CLI's own words
+    # A bad file or an unknown name is reported here, in the CLI's own words, before the probe.
+    get_sources([args.name], args.sources)
     argv = ["check", args.name, "--articles", str(args.articles)]
     if args.sources:
         argv += ["--sources", str(args.sources)]
