@@ -131,17 +131,18 @@ def _schema_doc(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- backup and restore (issue 20) -------------------------------------------------------------
+# --- backup and restore ------------------------------------------------------------------------
 
 
 def _register_backup_actions(actions: argparse._SubParsersAction) -> None:
     backup = actions.add_parser("backup",
                                 help="dump the database to a file (pg_dump, custom format)")
-    backup.add_argument("file", metavar="FILE")
+    backup.add_argument("file", metavar="FILE",
+                        help="where to write the dump (pg_dump's custom format)")
     backup.set_defaults(handler=_backup)
     restore = actions.add_parser(
         "restore", help="replace the database with a backup (restored aside, then swapped in)")
-    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("file", metavar="FILE", help="a dump written by `newsdesk db backup`")
     restore.add_argument("--replace", action="store_true",
                          help="replace a database that has data (default: refuse)")
     restore.set_defaults(handler=_restore)

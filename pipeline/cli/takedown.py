@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.cli.options import add_sources_option
+from pipeline.cli.options import add_sources_option, http_url
 from pipeline.db import connect_migrated
 from pipeline.errors import NewsdeskError
 from pipeline.processing.takedown import Removed, take_down_source, take_down_urls
@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "takedown", help="delete a URL's or a source's rows and refuse them from now on",
         description=_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("urls", nargs="*", metavar="URL", help="an article page's URL")
+    parser.add_argument("urls", nargs="*", type=http_url, metavar="URL",
+                        help="an article page's URL")
     parser.add_argument("--source", action="append", default=[], metavar="NAME",
                         help="a whole source (repeatable)")
     parser.add_argument("--reason", help="why (a request reference), kept with the takedown")
