@@ -167,9 +167,9 @@ def write_config(env: Mapping[str, str]) -> Path:
     the same metadata database; the environment still wins over the file."""
     config = configparser.RawConfigParser()
     for name, value in sorted(env.items()):
-        section, sep, key = name.removeprefix("AIRFLOW__").partition("__")
-        if not name.startswith("AIRFLOW__") or not sep:
-            continue
+        if not name.startswith("AIRFLOW__"):
+            continue  # AIRFLOW_HOME, AIRFLOW_CONN_*, NEWSDESK_*: not airflow.cfg settings
+        section, _, key = name.removeprefix("AIRFLOW__").partition("__")
         if not config.has_section(section.lower()):
             config.add_section(section.lower())
         # Airflow reads the file with %-interpolation: a quoted password's % must be doubled.
