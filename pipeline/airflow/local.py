@@ -132,7 +132,7 @@ def default_parallelism() -> int:
 
 def fab_auth_env() -> dict[str, str]:
     """Settings for the FAB auth manager (as in docker-compose.yml): `airflow db migrate` then
-    creates its user tables, and deploy/airflow-admin.sh its admin."""
+    creates its user tables, and compose's airflow-init script its admin."""
     return {"AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER}
 
 
