@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.cli.options import add_sources_option
+from pipeline.cli.options import add_sources_option, article_count
 from pipeline.errors import NewsdeskError
 
 
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_sources_option(parser, default="serve the demo site and crawl it")
     parser.add_argument("--port", type=int, default=8080, help="UI/API port (default: 8080)")
     parser.add_argument(
-        "--articles", type=int, default=300, metavar="N",
+        "--articles", type=article_count, default=300, metavar="N",
         help="demo site size when no --sources is given (default: 300)",
     )
     parser.add_argument(
