@@ -83,3 +83,12 @@ def broken_source(base: str, name: str = "brokenwire") -> dict:
         "allow_private_addresses": True,
         "politeness": {"delay": 0, "concurrency": 2},
     }
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,17 +1,22 @@
 """The real thing: scheduler, DAG processor and API server as processes, the LocalExecutor.
 
-A news_daily run is triggered through the `airflow` CLI, waited for through
+A news_daily run is unpaused with the very command `newsdesk airflow` prints (plain `airflow`
+with only AIRFLOW_HOME set), triggered through the `airflow` CLI, waited for through
 `airflow dags list-runs`, and its articles are checked in Postgres, and the task logs the workers
 wrote are checked for the news database's password. The Airflow metadata lives in
 a database of its own on the test PostgreSQL server. Every component runs in its own process
 group and is killed at the end, pass or fail; the whole test is bounded by timeouts.
+`newsdesk airflow` itself is stopped with SIGTERM, and must leave no process behind.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import socket
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import psycopg
@@ -19,7 +24,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from pipeline.demo_site import DemoSite, serve_demo_site
-from tests.airflow_support import fast_sources
+from tests.airflow_support import fast_sources, free_port
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,12 +37,6 @@ pytestmark = [
 RUN_TIMEOUT = 240  # seconds for the triggered run to finish once the DAG is parsed
 # In the news database's DSN; the test server trusts local connections, so it is accepted.
 PASSWORD = "sch3duler-s3cret"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(what: str, check, timeout: float, stack, interval: float = 2.0):
@@ -59,7 +58,7 @@ def test_scheduler_runs_news_daily_triggered_from_the_cli(db_url, pg_server_url,
     home = tmp_path / "airflow"
     metadata = local.metadata_url(pg_server_url, database=f"airflow_{tmp_path.name[-12:]}"
                                   .replace("-", "_").lower())
-    port = _free_port()
+    port = free_port()
     with serve_demo_site(DemoSite(seed=5, n_articles=60)) as site:
         sources = tmp_path / "sources.yaml"
         sources.write_text(fast_sources(site.sources_yaml()))
@@ -83,8 +82,17 @@ def test_scheduler_runs_news_daily_triggered_from_the_cli(db_url, pg_server_url,
                 return listed.returncode == 0 and "news_daily" in listed.stdout
 
             _wait("the DAG processor to parse news_daily", parsed, 120, stack)
-            unpaused = local.cli("dags", "unpause", "news_daily", env=env)
-            assert unpaused.returncode == 0, unpaused.stderr[-2000:]
+            # The hint `newsdesk airflow` prints works in a shell without the stack's variables:
+            # prepare() wrote them into AIRFLOW_HOME/airflow.cfg.
+            from pipeline.cli.airflow import unpause_hint
+
+            unpaused = subprocess.run(
+                unpause_hint(home), shell=True, capture_output=True, text=True, timeout=180,
+                env={"PATH": env["PATH"], "HOME": os.environ.get("HOME", "/root")},
+            )
+            assert unpaused.returncode == 0, (unpaused.stdout + unpaused.stderr)[-2000:]
+            paused = local.cli("dags", "details", "news_daily", "--output", "json", env=env)
+            assert '"is_paused": "False"' in paused.stdout, paused.stdout
             triggered = local.cli(
                 "dags", "trigger", "news_daily", "--logical-date", "2026-03-15T00:00:00+00:00",
                 "--run-id", "cli_test_run", "--conf", json.dumps({"limit": 5}), env=env,
@@ -127,3 +135,41 @@ def test_scheduler_runs_news_daily_triggered_from_the_cli(db_url, pg_server_url,
     for path in [*home.rglob("*.log"), *(tmp_path / "logs").rglob("*")]:
         if path.is_file():
             assert PASSWORD not in path.read_bytes().decode("latin-1"), path
+
+
+@pytest.mark.timeout(420)
+def test_sigterm_stops_newsdesk_airflow_and_every_process_it_started(db_url, tmp_path):
+    from importlib import resources
+
+    import psutil
+
+    env = {
+        **os.environ, "NEWSDESK_DATABASE_URL": db_url, "NEWSDESK_HOME": str(tmp_path),
+        # Free log-server ports: another Airflow on this machine may hold the defaults.
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+    }
+    sources = resources.files("pipeline.sources") / "sources.yaml"  # read by no run here
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "airflow", "--sources", str(sources),
+         "--port", str(free_port())],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    try:
+        deadline = time.monotonic() + 300
+        for line in process.stdout:  # until the stack is up, or the command ends
+            lines.append(line)
+            if "Ctrl-C" in line or time.monotonic() > deadline:
+                break
+        assert "Ctrl-C" in lines[-1], "".join(lines)[-3000:]
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert len(children) >= 4, children  # the four components, at least
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 130, "".join(lines)
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, [(p.pid, p.cmdline()) for p in alive]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -124,3 +124,19 @@ def test_dockerfile_installs_the_built_wheel_not_the_checkout():
     assert "-e ." not in image and "PYTHONPATH" not in image
     assert "from pipeline.airflow.local import dags_folder" in image
     assert "/opt/airflow/dags" in image
+
+
+def test_every_airflow_service_uses_the_fab_auth_manager_and_init_creates_the_admin(compose):
+    from pipeline.airflow.local import FAB_AUTH_MANAGER
+
+    services = compose["services"]
+    for name in AIRFLOW_SERVICES | {"airflow-worker"}:
+        assert services[name]["environment"]["AIRFLOW__CORE__AUTH_MANAGER"] == FAB_AUTH_MANAGER
+    init = services["airflow-init"]
+    assert init["environment"]["AIRFLOW_ADMIN_PASSWORD"].startswith("${AIRFLOW_ADMIN_PASSWORD:?")
+    script = init["command"][1]
+    # After `airflow db migrate` (which creates the FAB tables), the admin from the environment
+    # (expanded by the container's shell, never written into the rendered compose config).
+    assert script.index("airflow db migrate") < script.index("airflow users create --role Admin")
+    assert '--password "$${AIRFLOW_ADMIN_PASSWORD}"' in script
+    assert "airflow users reset-password" in script

@@ -5,14 +5,18 @@ The metadata database is a database of its own (`airflow`) on the same PostgreSQ
 (the embedded one by default), the executor is the LocalExecutor, and the DAGs newsdesk ships in
 the package are loaded.
 Every process starts in its own process group, so `stop` ends it and every task it started.
+`prepare` also writes the stack's settings into AIRFLOW_HOME/airflow.cfg, so a plain
+`AIRFLOW_HOME=... airflow ...` command in another shell talks to the same metadata database.
 """
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +33,12 @@ from pipeline.errors import NewsdeskError
 
 COMPONENTS = ("scheduler", "dag-processor", "api-server", "triggerer")
 CRAWL_POOL = "newsdesk_crawl"
+# The auth manager of the compose deployment: users with passwords and roles in the metadata
+# database (apache-airflow-providers-fab). `newsdesk airflow` keeps the simple one for trying.
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+# Airflow's own log servers ([logging] worker_log_server_port, trigger_log_server_port): the
+# scheduler and the triggerer open them some seconds after starting.
+LOG_SERVER_PORTS = {"worker_log_server_port": 8793, "trigger_log_server_port": 8794}
 
 
 def airflow_bin() -> str:
@@ -98,6 +108,7 @@ def stack_env(
         "AIRFLOW__API__SECRET_KEY": _secret(home, "api_secret_key"),
         # The local UI: one admin user, password written to AIRFLOW_HOME (simple auth manager).
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__PARALLELISM": str(default_parallelism()),
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         # The news database, as the DAGs expect it: the newsdesk_db connection.
@@ -110,6 +121,67 @@ def stack_env(
         env["NEWSDESK_SOURCES"] = str(sources)
     env.update(extra or {})
     return env
+
+
+def default_parallelism() -> int:
+    """Task slots sized to the machine: the LocalExecutor starts one worker process per slot
+    (Airflow's default of 32 left 32 idle processes on 2 cores). Two a core, as a crawl task
+    mostly waits on the network; at least 4 so the crawl pool's default 4 slots can all run."""
+    return max(4, 2 * (os.cpu_count() or 1))
+
+
+def fab_auth_env() -> dict[str, str]:
+    """Settings for the FAB auth manager (as in docker-compose.yml): `airflow db migrate` then
+    creates its user tables, and compose's airflow-init script its admin."""
+    return {"AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER}
+
+
+def check_ports(env: Mapping[str, str]) -> None:
+    """Fail in one line when the API port is taken, or is one of Airflow's log-server ports
+    (which would fail the stack only when the scheduler opens it, half a minute in)."""
+    env = {**os.environ, **env}  # as the components see it
+    api = int(env["AIRFLOW__API__PORT"])
+    log_ports = {
+        name: int(env.get(f"AIRFLOW__LOGGING__{name.upper()}", default))
+        for name, default in LOG_SERVER_PORTS.items()
+    }
+    for name, port in log_ports.items():
+        if api == port:
+            raise NewsdeskError(
+                f"port {api} is Airflow's [logging] {name}: choose another --port"
+            )
+    for port in (api, *log_ports.values()):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise NewsdeskError(
+                    f"port {port} on 127.0.0.1 is in use (needed by the local Airflow): "
+                    "stop what holds it or choose another --port"
+                ) from None
+
+
+def write_config(env: Mapping[str, str]) -> Path:
+    """AIRFLOW_HOME/airflow.cfg with the stack's AIRFLOW__SECTION__KEY settings (owner-only: it
+    holds the metadata password), so `airflow` run by hand with only AIRFLOW_HOME set reaches
+    the same metadata database; the environment still wins over the file."""
+    config = configparser.RawConfigParser()
+    for name, value in sorted(env.items()):
+        if not name.startswith("AIRFLOW__"):
+            continue  # AIRFLOW_HOME, AIRFLOW_CONN_*, NEWSDESK_*: not airflow.cfg settings
+        section, _, key = name.removeprefix("AIRFLOW__").partition("__")
+        if not config.has_section(section.lower()):
+            config.add_section(section.lower())
+        # Airflow reads the file with %-interpolation: a quoted password's % must be doubled.
+        config.set(section.lower(), key.lower(), value.replace("%", "%%"))
+    path = Path(env["AIRFLOW_HOME"]) / "airflow.cfg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    with path.open("w") as out:
+        out.write("# Written by newsdesk (pipeline/airflow/local.py) at each start.\n")
+        config.write(out)
+    return path
 
 
 def _airflow_conn_json(dsn: str) -> str:
@@ -145,7 +217,9 @@ def cli(*args: str, env: Mapping[str, str], timeout: float = 180) -> subprocess.
 
 
 def prepare(env: Mapping[str, str], *, crawl_slots: int = 4) -> None:
-    """Migrate the metadata database and create the crawl pool (both idempotent)."""
+    """Write airflow.cfg, migrate the metadata database and create the crawl pool (each
+    idempotent)."""
+    write_config(env)
     for args in (("db", "migrate"),
                  ("pools", "set", CRAWL_POOL, str(crawl_slots), "newsdesk: concurrent crawls")):
         result = cli(*args, env=env)
@@ -218,7 +292,7 @@ def wait_for_api(port: int, timeout: float = 120, stack: Stack | None = None) ->
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if stack and not stack.alive().get("api-server", True):
-            raise NewsdeskError("the Airflow API server exited (see api-server.log)")
+            raise NewsdeskError(f"the Airflow API server exited; see {stack.logs['api-server']}")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 if response.status == 200:

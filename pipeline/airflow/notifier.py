@@ -1,9 +1,10 @@
 """Failure alerts through Airflow's notifier mechanism: logged always, chat or e-mail when set.
 
 `NewsdeskAlertNotifier` is given to a DAG's `on_failure_callback`. It always logs one alert line
-(DAG, run, failed tasks, the error). When the `newsdesk_alert_webhook` Variable or the
-NEWSDESK_ALERT_WEBHOOK environment variable names a URL, it also POSTs `{"text": ...}` there
-(Slack, Mattermost, Rocket.Chat and Teams incoming webhooks accept it). When
+(DAG, run, failed tasks, the error). When the NEWSDESK_ALERT_WEBHOOK environment variable or
+the password of the `newsdesk_alert_webhook` Connection (a webhook URL is a secret: Airflow masks
+a connection's password and can keep it in a secrets backend) holds a URL, it also POSTs
+`{"text": ...}` there (Slack, Mattermost, Rocket.Chat and Teams incoming webhooks accept it). When
 NEWSDESK_ALERT_EMAIL (or the `newsdesk_alert_email` Variable) names addresses, it sends the
 alert through the SMTP provider's notifier (the `smtp_default` connection). A broken alert channel
 is logged, never raised: an alert must not fail the run a second time.
@@ -23,6 +24,7 @@ from airflow.sdk import BaseNotifier
 log = logging.getLogger(__name__)
 
 WEBHOOK_ENV = "NEWSDESK_ALERT_WEBHOOK"
+WEBHOOK_CONNECTION = "newsdesk_alert_webhook"
 EMAIL_ENV = "NEWSDESK_ALERT_EMAIL"
 
 
@@ -59,7 +61,7 @@ class NewsdeskAlertNotifier(BaseNotifier):
     def send(self, text: str, context: dict[str, Any]) -> None:
         """Log one alert line, and post or e-mail it where configured."""
         log.error("ALERT %s", text)
-        webhook = self.webhook_url or _setting("newsdesk_alert_webhook", WEBHOOK_ENV)
+        webhook = self.webhook_url or webhook_setting()
         if webhook:
             try:
                 post_webhook(webhook, text)
@@ -89,6 +91,19 @@ def post_webhook(url: str, text: str, timeout: float = 10.0) -> None:
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         response.read()
+
+
+def webhook_setting() -> str | None:
+    """The chat webhook URL: NEWSDESK_ALERT_WEBHOOK, else the `newsdesk_alert_webhook`
+    Connection's password."""
+    if os.environ.get(WEBHOOK_ENV):
+        return os.environ[WEBHOOK_ENV]
+    try:
+        from airflow.sdk import Connection
+
+        return Connection.get(WEBHOOK_CONNECTION).password or None
+    except Exception:  # not defined, or outside a task without the API
+        return None
 
 
 def _setting(variable: str, env: str) -> str | None:

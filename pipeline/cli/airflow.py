@@ -1,8 +1,9 @@
-"""`newsdesk airflow`: a real Airflow on this machine, with our DAGs, until Ctrl-C.
+"""`newsdesk airflow`: a real Airflow on this machine, with our DAGs, until Ctrl-C or SIGTERM.
 
 Scheduler, DAG processor, API server (the UI) and triggerer, with the LocalExecutor; the
 metadata database is an `airflow` database on newsdesk's own PostgreSQL (the embedded one unless
-NEWSDESK_DATABASE_URL says otherwise). Without --sources, the demo site is served and crawled.
+NEWSDESK_DATABASE_URL says otherwise). Without --sources, the demo site is served and crawled:
+the same site as `newsdesk demo` (seed, ports, dates), since both store into one database.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import signal
 import time
 from pathlib import Path
 
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "airflow", help="run a local Airflow (scheduler, DAG processor, UI, triggerer) on our DAGs"
     )
-    add_sources_option(parser)
+    add_sources_option(parser, default="serve the demo site and crawl it")
     parser.add_argument("--port", type=whole_number(1, 65535), default=8080,
                         help="UI/API port (default: 8080)")
     parser.add_argument(
@@ -47,17 +49,19 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.sources:  # a bad file: one line now, not a stack of Airflow components failing later
         load_sources(args.sources)
+    _stop_on_sigterm()
     news_dsn = database_url()
     connect_migrated(news_dsn).close()
     airflow_home = home() / "airflow"
     metadata = local.metadata_url(news_dsn)
     with contextlib.ExitStack() as stack:
         sources = Path(args.sources) if args.sources else None
-        if sources is None:
-            sources = _serve_demo(stack, airflow_home, args.articles)
         env = local.stack_env(
             airflow_home, metadata=metadata, news_dsn=news_dsn, port=args.port, sources=sources
         )
+        local.check_ports(env)
+        if sources is None:
+            env["NEWSDESK_SOURCES"] = str(_serve_demo(stack, airflow_home, args.articles))
         print(f"airflow: home {airflow_home}, metadata {redact(metadata)}")
         print("airflow: migrating the metadata database and creating the crawl pool...")
         local.prepare(env, crawl_slots=args.crawl_slots)
@@ -66,21 +70,44 @@ def handle(args: argparse.Namespace) -> int:
         local.wait_for_api(args.port, stack=running)
         passwords = airflow_home / "simple_auth_manager_passwords.json.generated"
         print(f"airflow: UI on http://127.0.0.1:{args.port}/ (user admin, password in {passwords})")
-        print(f"airflow: sources {sources}; DAGs news_daily and news_maintenance (paused).")
-        print(f"airflow: try  AIRFLOW_HOME={airflow_home} airflow dags unpause news_daily")
-        print("airflow: component logs in", airflow_home / "logs" / "components", "; Ctrl-C stops")
+        print(f"airflow: sources {env['NEWSDESK_SOURCES']}; DAGs news_daily and news_maintenance"
+              " (paused).")
+        print(f"airflow: try  {unpause_hint(airflow_home)}")
+        print("airflow: component logs in", airflow_home / "logs" / "components",
+              "; Ctrl-C (or SIGTERM) stops")
         while all(running.alive().values()):
             time.sleep(2)
         dead = [name for name, alive in running.alive().items() if not alive]
-        raise NewsdeskError(f"{', '.join(dead)} exited; see {airflow_home / 'logs' / 'components'}")
+        raise NewsdeskError("; ".join(f"{name} exited, see {running.logs[name]}" for name in dead))
     return 0
 
 
-def _serve_demo(stack: contextlib.ExitStack, airflow_home: Path, articles: int) -> Path:
-    """Serve the demo site for as long as the stack runs; its sources file, no delay (local)."""
-    from pipeline.demo_site import DemoSite, serve_demo_site
+def unpause_hint(airflow_home: Path) -> str:
+    """The command printed for the operator: plain `airflow` with only AIRFLOW_HOME set works,
+    as `local.prepare` wrote the stack's settings into AIRFLOW_HOME/airflow.cfg."""
+    return f"AIRFLOW_HOME={airflow_home} airflow dags unpause news_daily"
 
-    running = stack.enter_context(serve_demo_site(DemoSite(seed=7, n_articles=articles)))
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (`kill PID`, a service manager) stops the stack as Ctrl-C does: the
+    KeyboardInterrupt unwinds the ExitStack, which ends every component's process group. A
+    second SIGTERM during that shutdown is ignored so the cleanup finishes."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _serve_demo(stack: contextlib.ExitStack, airflow_home: Path, articles: int) -> Path:
+    """Serve today's demo site, as `newsdesk demo` does, for as long as the stack runs; its
+    sources file, no delay (local)."""
+    from pipeline.cli.demo import DEMO_PORT, todays_demo_site
+    from pipeline.demo_site import serve_demo_site
+
+    site = todays_demo_site(articles=articles)
+    running = stack.enter_context(serve_demo_site(site, base_port=DEMO_PORT))
     document = yaml.safe_load(running.sources_yaml())
     for source in document["sources"]:
         source["politeness"] = {"delay": 0, "concurrency": 8}

@@ -22,6 +22,10 @@ from pipeline.sources.config import load_sources
 #: Up to this many publishers, the demo lists each one's address.
 _LISTED_PUBLISHERS = 10
 
+# The demo site's fixed seed and first port (`newsdesk airflow` serves the same site).
+DEMO_SEED = 7
+DEMO_PORT = 8701
+
 NEXT_QUERIES = """\
 -- articles per source and language
 SELECT source, language, count(*) FROM articles GROUP BY 1, 2 ORDER BY 1, 2;
@@ -39,14 +43,17 @@ SELECT story_id, original_source, original_title, original_reason, article_count
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the whole pipeline on the built-in demo site")
-    parser.add_argument("--seed", type=whole_number(0), default=7,
-                        help="demo site seed (default 7)")
+    parser.add_argument(
+        "--seed", type=whole_number(0), default=DEMO_SEED,
+        help=f"demo site seed (default {DEMO_SEED})",
+    )
     parser.add_argument(
         "--articles", type=article_count, default=300, help="demo articles (default 300)"
     )
     parser.add_argument(
-        "--port", type=port_number, default=8701,
-        help="first publisher's port (default 8701); fixed so a second demo finds the same URLs",
+        "--port", type=port_number, default=DEMO_PORT,
+        help=f"first publisher's port (default {DEMO_PORT}); fixed so a second demo finds the "
+             "same URLs",
     )
     parser.add_argument("--workers", type=worker_count, metavar="N", help="extraction processes")
     parser.add_argument(
@@ -96,9 +103,17 @@ def _served(args: argparse.Namespace, corpus: Corpus | None
                 print(f"not served: {key}: {why}")
             yield replay
         return
-    # Anchored at today's midnight (UTC): the articles end yesterday, so today's report has
-    # them, and every demo run of the same day serves the same site (a rerun stores nothing).
-    anchor = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
-    site = DemoSite(seed=args.seed, n_articles=args.articles, anchor=anchor)
+    site = todays_demo_site(args.seed, args.articles)
     with serve_demo_site(site, base_port=args.port) as running:
         yield running
+
+
+def todays_demo_site(seed: int = DEMO_SEED, articles: int = 300) -> DemoSite:
+    """The demo site of today, as `newsdesk demo` and `newsdesk airflow` serve it (with
+    DEMO_PORT): both store into one database, so they must serve the same URLs and dates, or
+    one's articles look like copies of the other's.
+
+    Anchored at today's midnight (UTC): the articles end yesterday, so today's report has
+    them, and every demo run of the same day serves the same site (a rerun stores nothing)."""
+    anchor = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
+    return DemoSite(seed=seed, n_articles=articles, anchor=anchor)

@@ -29,12 +29,14 @@ MAX_URL_LENGTH = 2083
 _HTTP_URL = TypeAdapter(HttpUrl)
 
 
-def add_sources_option(parser: argparse.ArgumentParser) -> None:
-    """The `--sources PATH` option every command that reads sources takes."""
+def add_sources_option(
+    parser: argparse.ArgumentParser,
+    default: str = "$NEWSDESK_SOURCES, else the packaged one",
+) -> None:
+    """The `--sources PATH` option every command that reads sources takes; `default` says what
+    the command reads without it."""
     parser.add_argument(
-        "--sources",
-        metavar="PATH",
-        help="sources YAML file or folder (default: $NEWSDESK_SOURCES, else the packaged one)",
+        "--sources", metavar="PATH", help=f"sources YAML file or folder (default: {default})"
     )
 
 

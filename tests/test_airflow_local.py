@@ -1,0 +1,89 @@
+"""The local Airflow's checks and settings that need no running Airflow: the ports it needs, the
+airflow.cfg it writes for `airflow` run by hand, its task slots, and the demo site it serves."""
+
+from __future__ import annotations
+
+import configparser
+import socket
+import stat
+
+import pytest
+
+from pipeline.airflow import local
+from pipeline.errors import NewsdeskError
+from tests.airflow_support import free_port
+
+
+def _env(tmp_path, port: int, **extra: str) -> dict[str, str]:
+    return local.stack_env(
+        tmp_path / "airflow", metadata="postgresql+psycopg://u:p%40ss@localhost:5/airflow",
+        news_dsn="postgresql://u@localhost/news", port=port, extra=extra,
+    )
+
+
+def test_a_port_in_use_is_refused_in_one_line_before_anything_starts(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        with pytest.raises(NewsdeskError, match=rf"^port {taken} on 127.0.0.1 is in use"):
+            local.check_ports(_env(tmp_path, taken))
+        # Airflow's own log servers are checked too (moved here so the test can hold one).
+        env = _env(tmp_path, free_port(), AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(taken))
+        with pytest.raises(NewsdeskError, match=rf"^port {taken} "):
+            local.check_ports(env)
+    local.check_ports(_env(tmp_path, free_port(), AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="0",
+                           AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="0"))
+
+
+@pytest.mark.parametrize("port", [8793, 8794])
+def test_the_api_port_may_not_be_a_log_server_port(tmp_path, port):
+    with pytest.raises(NewsdeskError, match=rf"^port {port} is Airflow's \[logging\] \w+_port"):
+        local.check_ports(_env(tmp_path, port))
+
+
+def test_airflow_cfg_holds_the_stack_settings_for_the_owner_only(tmp_path):
+    env = _env(tmp_path, 8123)
+    path = local.write_config(env)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    config = configparser.ConfigParser()  # %-interpolation, as Airflow reads it
+    config.read(path)
+    assert config.get("database", "sql_alchemy_conn") == env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert config.get("core", "dags_folder") == str(local.dags_folder())
+    assert config.get("api", "port") == "8123"
+    assert config.get("core", "parallelism") == str(local.default_parallelism())
+
+
+def test_task_slots_follow_the_cores(monkeypatch):
+    monkeypatch.setattr(local.os, "cpu_count", lambda: 2)
+    assert local.default_parallelism() == 4
+    monkeypatch.setattr(local.os, "cpu_count", lambda: 16)
+    assert local.default_parallelism() == 32
+
+
+def test_the_local_airflow_serves_the_demo_sites_urls_and_dates(tmp_path):
+    """`newsdesk demo` and `newsdesk airflow` store into one database: the same site (seed,
+    ports, dates), or the second one's articles are taken for copies of the first's."""
+    import contextlib
+
+    import yaml
+
+    from pipeline.cli.airflow import _serve_demo
+    from pipeline.cli.demo import DEMO_PORT, todays_demo_site
+    from pipeline.cli.main import build_parser
+
+    demo = build_parser().parse_args(["demo", "--articles", "30"])
+    site = todays_demo_site(demo.seed, demo.articles)
+    demo_bases = {pub.name: f"http://127.0.0.1:{demo.port + i}"
+                  for i, pub in enumerate(site.publishers)}
+    with contextlib.ExitStack() as stack:
+        served = yaml.safe_load(_serve_demo(stack, tmp_path, 30).read_text())["sources"]
+    expected = yaml.safe_load(site.sources_yaml(demo_bases))["sources"]
+    assert demo.port == DEMO_PORT
+    assert [s.pop("politeness") for s in served]  # the local Airflow crawls with no delay
+    for source in expected:
+        source.pop("politeness", None)
+    assert served == expected
+
+    airflow = build_parser()._subparsers._group_actions[0].choices["airflow"].format_help()
+    assert "default: serve the demo site" in " ".join(airflow.split())
