@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _takedown(args: argparse.Namespace) -> int:
     if not args.urls and not args.source:
         raise NewsdeskError("name at least one URL or --source")
+    if args.sources:  # a bad file given is an error even when every name is already synced
+        load_sources(args.sources)
     with connect_migrated() as conn:
         unknown = _unknown_sources(conn, args.source, args.sources)
         if unknown:
