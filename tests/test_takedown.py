@@ -143,6 +143,21 @@ def test_bad_input_is_one_line_and_changes_nothing(db_url, stored):
         assert conn.execute("SELECT count(*) FROM takedowns").fetchone() == (0,)
 
 
+def test_processing_refuses_an_article_brought_back_under_another_address(db_url, stored):
+    """A new page whose canonical URL was taken down, or any page of a taken-down source that
+    a running crawl stored, writes no article."""
+    assert newsdesk("takedown", "https://dailyplanet.example/b").returncode == 0
+    assert newsdesk("takedown", "--source", "metroherald").returncode == 0
+    with psycopg.connect(db_url) as conn:
+        store(conn, [article("https://dailyplanet.example/b", OTHER, title="Back again"),
+                     article("https://metroherald.example/new", OTHER + " more", title="New",
+                             source="metroherald"),
+                     article("https://dailyplanet.example/c", BODY + " fresh", title="Kept")])
+        conn.commit()
+        titles = {t for (t,) in conn.execute("SELECT title FROM articles").fetchall()}
+    assert titles == {"First, edited", "Kept"}
+
+
 def test_import_warc_refuses_taken_down_urls(db_url, stored, tmp_path):
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter

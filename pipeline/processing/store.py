@@ -14,7 +14,9 @@ from typing import NamedTuple
 import psycopg
 
 from pipeline.article import Article
+from pipeline.db.takedowns import taken_down_keys, taken_down_sources
 from pipeline.extraction.extract import EXTRACTOR_VERSION
+from pipeline.text.urls import url_key
 
 # (column, Postgres type) in COPY order.
 _COLUMNS = [
@@ -99,6 +101,7 @@ def load_articles(
     already stored unchanged is absent. The ids come back from the upsert itself: articles has
     no index on raw_page_id, and looking them up by it would scan the whole table.
     """
+    items = _not_taken_down(conn, items)
     if not items:
         return {}
     with conn.cursor() as cur:
@@ -111,6 +114,22 @@ def load_articles(
                    for page_id, article_id, inserted in cur.execute(_UPSERT).fetchall()}
         cur.execute("TRUNCATE articles_staging")
     return written
+
+
+def _not_taken_down(
+    conn: psycopg.Connection, items: Sequence[tuple[int, Article]]
+) -> Sequence[tuple[int, Article]]:
+    """The items `newsdesk takedown` does not refuse. The crawl refuses taken-down URLs before
+    fetching, but an article can come back another way: a new address whose canonical URL is a
+    taken-down one, or a page a crawl stored while its source was being taken down."""
+    if not items:
+        return items
+    keys = taken_down_keys(conn, {url_key(article.canonical_url) for _, article in items})
+    sources = taken_down_sources(conn, {article.source for _, article in items})
+    if not keys and not sources:
+        return items
+    return [(page_id, article) for page_id, article in items
+            if article.source not in sources and url_key(article.canonical_url) not in keys]
 
 
 def mark_processed(conn: psycopg.Connection, page_ids: Sequence[int],
