@@ -82,6 +82,27 @@ def test_the_dag_crawl_does_not_resync_the_other_sources(db_url, tmp_path):
     assert run == [("brokenwire", "failed")]
 
 
+@pytest.mark.slow  # starts the crawler subprocess
+def test_a_retried_batch_crawls_only_its_sources_not_yet_crawled(db_url, tmp_path):
+    with failing_site() as base:
+        path = tmp_path / "s.yaml"
+        path.write_text(yaml.safe_dump({"sources": [
+            broken_source(base), broken_source(base, name="donewire"),
+        ]}))  # fmt: skip
+        sync_and_select(path, database_url=db_url)
+        with psycopg.connect(db_url) as conn:
+            conn.execute("""INSERT INTO crawl_runs (source, run_key, status, finished_at)
+                            VALUES ('donewire', '2026-03-15', 'success', now())""")
+        with pytest.raises(CrawlFailed) as failed:
+            crawl_sources(["brokenwire", "donewire"], "2026-03-15", retry=True,
+                          sources_path=path, database_url=db_url)  # fmt: skip
+    assert str(failed.value).startswith("brokenwire: crawl failed") and "donewire" not in str(
+        failed.value)
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("SELECT source, status FROM crawl_runs ORDER BY source").fetchall()
+    assert rows == [("brokenwire", "failed"), ("donewire", "success")]
+
+
 QUEUED = SOURCES + """  - name: gamma
     homepage: https://gamma.example/
     queue: eu
