@@ -5,14 +5,18 @@ One run a day, for a one-day data interval (the logical date is the day's start;
 when the day is over). Tasks:
 
 1. **sync_sources**: validate the sources file, upsert it into `sources`, deactivate the sources
-   no longer in it (once for the run); returns the names to crawl (all active ones, or the
-   `sources` param).
-2. **crawl**: one mapped task per source, named after it, in the `newsdesk_crawl` pool (its
-   slots cap concurrent crawls). Each runs `python -m crawlers --source NAME --no-sync` (the
-   sync is done) as a subprocess, retries with exponential backoff, and fails alone: the other
-   sources carry on.
+   no longer in it (once for the run); returns the names to crawl by queue (all active ones, or
+   the `sources` param). A config error (a bad file, an unknown name) fails it at once, unretried.
+2. **crawl** (and **crawl_QUEUE** for each `queue:` the sources file names, fixed when this file
+   is parsed): one mapped task per source, named after it, in the `newsdesk_crawl` pool (its
+   slots cap concurrent crawls), each fed by its queue's **batches** task. Past Airflow's
+   `[core] max_map_length` a task crawls a batch of sources (named `first..last (n)`); a retry
+   skips the batch's sources that already succeeded. Each runs `python -m crawlers --source NAME
+   --no-sync` (the sync is done) as a subprocess, stopped with its task (a timeout too), retries
+   with exponential backoff, and fails alone: the other sources carry on.
 3. **process**: extracts every pending page of those sources into `articles`, deduplicating
-   each batch as it loads it (runs even when some crawls failed, so their pages are not lost).
+   each batch as it loads it (runs even when some crawls failed, so their pages are not lost);
+   its progress reaches the task log line by line as it goes.
 4. **dedupe**: groups into stories any article still without one (a catch-up; usually quick).
 5. **summary**: writes the day's HTML report (`$NEWSDESK_REPORT_DIR`, else
    `$NEWSDESK_HOME/reports`, path in the log), sends a source-health alert for each source that is
@@ -26,6 +30,9 @@ Idempotent by logical date: `crawl_runs` rows are keyed by (source, logical date
 backfills upsert them, and pages and articles are upserts. The database is the Airflow
 connection `newsdesk_db` (`AIRFLOW_CONN_NEWSDESK_DB`), else `NEWSDESK_DATABASE_URL`. The sources
 file is the `sources_file` param, else the `newsdesk_sources` Variable, else `NEWSDESK_SOURCES`.
+The queues and the names the `sources` param accepts are read from `NEWSDESK_SOURCES` (else the
+packaged file) each time this file is parsed, so a source added to it becomes triggerable at the
+next parse.
 
 Schedule, time zone, pool, retries and timeout come from `NEWSDESK_SCHEDULE` (cron, default
 `0 0 * * *`), `NEWSDESK_TIMEZONE` (`UTC`), `NEWSDESK_CRAWL_POOL`, `NEWSDESK_CRAWL_RETRIES` (2),

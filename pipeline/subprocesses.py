@@ -1,8 +1,25 @@
-"""The command line of a child Python process running one of our modules (`python -m ...`)."""
+"""Child Python processes: their command line (`python -m ...`), and stopping them for good.
+
+A crawl or process child runs in a session of its own, so it and everything it starts (the
+extraction pool, a browser) can be stopped as one process group; whatever ends its parent's wait
+early (an exception such as Airflow's AirflowTaskTimeout, Ctrl-C, SIGTERM) stops that group,
+so a retried task never finds the last attempt's child still crawling.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+#: Seconds a stopped child gets to finish cleanly (a crawl is safe to kill at any moment); kept
+#: short because Airflow's supervisor escalates to SIGKILL 5 s after its own SIGTERM.
+STOP_GRACE = 3.0
 
 
 def python_module(module: str, *args: str) -> list[str]:
@@ -13,3 +30,48 @@ def python_module(module: str, *args: str) -> list[str]:
     instead of the installed package its parent runs.
     """
     return [sys.executable, "-P", "-m", module, *args]
+
+
+def start_group(command: list[str], **popen: Any) -> subprocess.Popen:
+    """Start `command` as the leader of a new session (its process group is its pid)."""
+    return subprocess.Popen(command, start_new_session=True, **popen)
+
+
+def stop_group(process: subprocess.Popen, grace: float = STOP_GRACE) -> None:
+    """Stop a `start_group` child and whatever it started: SIGTERM to the group, SIGKILL to
+    what is left after `grace` seconds. Safe to call when it has already ended."""
+    _signal_group(process, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(grace)
+    _signal_group(process, signal.SIGKILL)  # the leader's own children may outlive it
+    process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived while waiting for a child (raised like KeyboardInterrupt for Ctrl-C)."""
+
+
+@contextlib.contextmanager
+def stopped_on_exit(process: subprocess.Popen) -> Iterator[None]:
+    """Wait for `process` inside this block: if anything ends it early (an exception, Ctrl-C,
+    SIGTERM), the child's process group is stopped before it propagates."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # only it may set handlers
+
+        def on_sigterm(signum: int, frame: object) -> None:
+            raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    except BaseException:
+        stop_group(process)
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -7,12 +7,16 @@ AIRFLOW_HOME, migrated once for the module.
 
 from __future__ import annotations
 
+import http.server
 import importlib.util
 import json
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
+import psutil
 import psycopg
 import pytest
 import yaml
@@ -337,6 +341,58 @@ def test_a_source_gone_from_the_run_file_fails_the_sync_once_with_the_known_name
     sync = next(ti for ti in run.get_task_instances() if ti.task_id == "sync_sources")
     assert sync.state == "failed" and sync.try_number == 1
     assert f"unknown source '{gone}'" in "".join(capfd.readouterr())
+
+
+class _Hanging(http.server.BaseHTTPRequestHandler):
+    """Answers nothing for a minute: a crawl of it outlives any short execution_timeout."""
+
+    requests: ClassVar[list[str]] = []
+    released = threading.Event()
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        self.released.wait(60)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def _crawlers_of(source: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = process.info["cmdline"] or []
+        if "crawlers" in cmdline and source in cmdline \
+                and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(process)
+    return found
+
+
+def test_an_execution_timeout_stops_the_crawl_before_the_retry(
+    airflow, db_url, tmp_path, monkeypatch
+):
+    """A real execution_timeout (12 s) on a crawl of a site that never answers: each attempt's
+    crawler process is gone when the attempt ends, so the retry never crawls beside it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hanging)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        path = tmp_path / "sources.yaml"
+        path.write_text(yaml.safe_dump({"sources": [
+            broken_source(f"http://127.0.0.1:{server.server_address[1]}", name="hangingwire"),
+        ]}))  # fmt: skip
+        monkeypatch.setenv("NEWSDESK_SOURCES", str(path))
+        monkeypatch.setenv("NEWSDESK_CRAWL_TIMEOUT", "0.2")  # minutes: time to start crawling
+        run = run_dag(airflow, "news_daily", DAY)
+        left = _crawlers_of("hangingwire")
+    finally:
+        _Hanging.released.set()
+        server.shutdown()
+        server.server_close()
+    assert run.state == "failed"
+    crawl = next(ti for ti in run.get_task_instances() if ti.task_id == "crawl")
+    assert crawl.state == "failed" and crawl.try_number == 2
+    assert _Hanging.requests  # the crawler was fetching when it timed out
+    assert left == [], [p.info["cmdline"] for p in left]
 
 
 def test_airflow_cli_lists_the_dags(airflow):

@@ -6,13 +6,21 @@ import gzip
 import hashlib
 import http.server
 import json
+import logging
+import os
+import signal
+import sys
+import textwrap
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import psutil
 import psycopg
 import pytest
 import yaml
 
+from pipeline.airflow import child_process
 from pipeline.airflow.daily import (
     CrawlFailed,
     crawl_sources,
@@ -128,6 +136,74 @@ def test_batches_keep_one_source_a_task_until_they_must_share(count, most, sizes
     batches = split_into_batches(names, most)
     assert [len(b) for b in batches] == sizes
     assert [n for b in batches for n in b] == names  # each once, in order
+
+
+def _newsdesk_is(monkeypatch, script: str) -> None:
+    """Make run_newsdesk's child this Python script instead of `newsdesk` (its args ignored)."""
+    monkeypatch.setattr(child_process, "python_module",
+                        lambda *args: [sys.executable, "-c", script])  # fmt: skip
+
+
+def test_the_childs_lines_reach_the_log_as_they_come_redacted(monkeypatch, tmp_path, caplog):
+    """The child prints a line, then waits for the test to have seen it: only a live log lets
+    it finish early (read at the end, it would give up after 20 s and say so)."""
+    release = tmp_path / "seen"
+    _newsdesk_is(monkeypatch, textwrap.dedent(f"""
+        import pathlib, time
+        print("processing: postgresql://u:hunter2@db/news", flush=True)
+        deadline = time.monotonic() + 20
+        while not pathlib.Path({str(release)!r}).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print("released" if pathlib.Path({str(release)!r}).exists() else "never seen live")
+    """))
+
+    class Releaser(logging.Handler):
+        def emit(self, record):
+            if "processing:" in record.getMessage():
+                release.touch()
+
+    logger = logging.getLogger(child_process.__name__)
+    logger.addHandler(Releaser())
+    caplog.set_level("INFO", logger=logger.name)
+    try:
+        child_process.run_newsdesk(["process"], None)
+    finally:
+        logger.handlers.clear()
+    lines = [r.getMessage() for r in caplog.records if r.name == logger.name]
+    assert lines == ["newsdesk process: processing: postgresql://u:***@db/news",
+                     "newsdesk process: released"]  # fmt: skip
+
+
+def test_a_sigterm_stops_the_child_and_what_it_started(monkeypatch, tmp_path):
+    pids = tmp_path / "pids"
+    _newsdesk_is(monkeypatch, textwrap.dedent(f"""
+        import os, subprocess, sys, time
+        grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        open({str(pids)!r}, "w").write(f"{{os.getpid()}} {{grandchild.pid}}")
+        time.sleep(60)
+    """))
+
+    def terminate_when_started():
+        deadline = time.monotonic() + 20
+        while not (pids.exists() and pids.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_when_started, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="stopped by signal SIGTERM"):
+        child_process.run_newsdesk(["process"], None)
+    assert time.monotonic() - started < 20
+    for pid in map(int, pids.read_text().split()):
+        assert not _alive(pid), pid
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead and waiting for its parent, does not count)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_summary_writes_the_report_then_names_failed_and_missing_sources(
