@@ -111,13 +111,10 @@ ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/
 def news_daily():
     @task(multiple_outputs=False)
     def sync_sources(params: dict | None = None) -> dict[str, list[str]]:
-        from airflow.sdk.exceptions import AirflowFailException
-
         from pipeline.airflow import settings
         from pipeline.airflow.daily import sync_and_select
-        from pipeline.sources.config import SourcesError
 
-        try:
+        with settings.failing_at_once_on_config_errors():
             return sync_and_select(
                 settings.sources_path(params["sources_file"]),
                 only=params["sources"],
@@ -125,8 +122,6 @@ def news_daily():
                 database_url=settings.database_url(),
                 dry_run=params["dry_run"],
             )
-        except SourcesError as exc:  # a config error: retrying cannot fix it
-            raise AirflowFailException(str(exc)) from None
 
     @task(multiple_outputs=False)
     def batches(selected: dict[str, list[str]], queue: str) -> list[list[str]]:
