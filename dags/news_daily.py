@@ -5,14 +5,18 @@ One run a day, for a one-day data interval (the logical date is the day's start;
 when the day is over). Tasks:
 
 1. **sync_sources**: validate the sources file, upsert it into `sources`, deactivate the sources
-   no longer in it (once for the run); returns the names to crawl (all active ones, or the
-   `sources` param).
-2. **crawl**: one mapped task per source, named after it, in the `newsdesk_crawl` pool (its
-   slots cap concurrent crawls). Each runs `python -m crawlers --source NAME --no-sync` (the
-   sync is done) as a subprocess, retries with exponential backoff, and fails alone: the other
-   sources carry on.
+   no longer in it (once for the run); returns the names to crawl by queue (all active ones, or
+   the `sources` param). A config error (a bad file, an unknown name) fails it at once, unretried.
+2. **crawl** (and **crawl_QUEUE** for each `queue:` the sources file names, fixed when this file
+   is parsed): one mapped task per source, named after it, in the `newsdesk_crawl` pool (its
+   slots cap concurrent crawls), each fed by its queue's **batches** task. Past Airflow's
+   `[core] max_map_length` a task crawls a batch of sources (named `first..last (n)`); a retry
+   skips the batch's sources that already succeeded. Each runs `python -m crawlers --source NAME
+   --no-sync` (the sync is done) as a subprocess, stopped with its task (a timeout too), retries
+   with exponential backoff, and fails alone: the other sources carry on.
 3. **process**: extracts every pending page of those sources into `articles`, deduplicating
-   each batch as it loads it (runs even when some crawls failed, so their pages are not lost).
+   each batch as it loads it (runs even when some crawls failed, so their pages are not lost);
+   its progress reaches the task log line by line as it goes.
 4. **dedupe**: groups into stories any article still without one (a catch-up; usually quick).
 5. **summary**: writes the day's HTML report (`$NEWSDESK_REPORT_DIR`, else
    `$NEWSDESK_HOME/reports`, path in the log), sends a source-health alert for each source that is
@@ -26,6 +30,9 @@ Idempotent by logical date: `crawl_runs` rows are keyed by (source, logical date
 backfills upsert them, and pages and articles are upserts. The database is the Airflow
 connection `newsdesk_db` (`AIRFLOW_CONN_NEWSDESK_DB`), else `NEWSDESK_DATABASE_URL`. The sources
 file is the `sources_file` param, else the `newsdesk_sources` Variable, else `NEWSDESK_SOURCES`.
+The queues and the names the `sources` param accepts are read from `NEWSDESK_SOURCES` (else the
+packaged file) each time this file is parsed, so a source added to it becomes triggerable at the
+next parse.
 
 Schedule, time zone, pool, retries and timeout come from `NEWSDESK_SCHEDULE` (cron, default
 `0 0 * * *`), `NEWSDESK_TIMEZONE` (`UTC`), `NEWSDESK_CRAWL_POOL`, `NEWSDESK_CRAWL_RETRIES` (2),
@@ -47,7 +54,9 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
+from airflow.sdk.configuration import conf
 
+from pipeline.airflow.layout import read_layout
 from pipeline.airflow.notifier import NewsdeskAlertNotifier
 
 SCHEDULE = os.environ.get("NEWSDESK_SCHEDULE", "0 0 * * *")
@@ -56,6 +65,9 @@ CRAWL_POOL = os.environ.get("NEWSDESK_CRAWL_POOL", "newsdesk_crawl")
 CRAWL_RETRIES = int(os.environ.get("NEWSDESK_CRAWL_RETRIES", "2"))
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSDESK_RETRY_DELAY", "300")))
 CRAWL_TIMEOUT = timedelta(minutes=float(os.environ.get("NEWSDESK_CRAWL_TIMEOUT", "60")))
+
+#: The crawl queues and source names of the sources file, read at every parse (cheaply).
+LAYOUT = read_layout(conf.get("operators", "default_queue"))
 
 #: The articles table; updated by every successful run.
 ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/articles")
@@ -77,8 +89,7 @@ ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/
     },
     params={
         "sources": Param(
-            [], type="array", items={"type": "string", "pattern": "^[a-z0-9][a-z0-9_]{0,62}$"},
-            uniqueItems=True, title="Sources",
+            [], type="array", items=LAYOUT.source_name_schema(), uniqueItems=True, title="Sources",
             description="Crawl only these (default: every active source).",
         ),
         "limit": Param(
@@ -98,17 +109,27 @@ ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/
     on_failure_callback=NewsdeskAlertNotifier(),
 )
 def news_daily():
-    @task
-    def sync_sources(params: dict | None = None) -> list[str]:
+    @task(multiple_outputs=False)
+    def sync_sources(params: dict | None = None) -> dict[str, list[str]]:
         from pipeline.airflow import settings
         from pipeline.airflow.daily import sync_and_select
 
-        return sync_and_select(
-            settings.sources_path(params["sources_file"]),
-            only=params["sources"],
-            database_url=settings.database_url(),
-            dry_run=params["dry_run"],
-        )
+        with settings.failing_at_once_on_config_errors():
+            return sync_and_select(
+                settings.sources_path(params["sources_file"]),
+                only=params["sources"],
+                queues=LAYOUT.queues,
+                database_url=settings.database_url(),
+                dry_run=params["dry_run"],
+            )
+
+    @task(multiple_outputs=False)
+    def batches(selected: dict[str, list[str]], queue: str) -> list[list[str]]:
+        from airflow.sdk.configuration import conf
+
+        from pipeline.airflow.daily import split_into_batches
+
+        return split_into_batches(selected[queue], conf.getint("core", "max_map_length"))
 
     @task(
         pool=CRAWL_POOL,
@@ -119,30 +140,32 @@ def news_daily():
         map_index_template="{{ source_name }}",
         multiple_outputs=False,
     )
-    def crawl(source: str, params: dict | None = None) -> dict:
+    def crawl(sources: list[str], params: dict | None = None) -> list[dict]:
         from pipeline.airflow import settings
-        from pipeline.airflow.daily import crawl_source
+        from pipeline.airflow.daily import batch_label, crawl_sources
 
         context = get_current_context()
-        context["source_name"] = source  # names the mapped task in the UI
-        settings.skip_if_dry_run(params, f"would crawl {source}")
-        report = crawl_source(
-            source,
+        context["source_name"] = batch_label(sources)  # names the mapped task in the UI
+        settings.skip_if_dry_run(params, f"would crawl {', '.join(sources)}")
+        reports = crawl_sources(
+            sources,
             settings.run_key(context),
+            retry=context["ti"].try_number > 1,
             sources_path=settings.sources_path(params["sources_file"]),
             limit=params["limit"],
             database_url=settings.database_url(),
         )
-        return {k: report[k] for k in ("source", "status", "pages_fetched", "pages_failed")}
+        keep = ("source", "status", "pages_fetched", "pages_failed")
+        return [{k: report[k] for k in keep} for report in reports]
 
     @task(trigger_rule=TriggerRule.ALL_DONE, multiple_outputs=False)
-    def process(names: list[str] | None, params: dict | None = None) -> dict:
+    def process(selected: dict[str, list[str]] | None, params: dict | None = None) -> dict:
         from pipeline.airflow import settings
         from pipeline.airflow.daily import process_sources
 
         settings.skip_if_dry_run(params, "nothing to process")
         return process_sources(
-            names or [],
+            [name for names in (selected or {}).values() for name in names],
             sources_path=settings.sources_path(params["sources_file"]),
             database_url=settings.database_url(),
         )
@@ -157,7 +180,7 @@ def news_daily():
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES], multiple_outputs=False)
     def summary(
-        names: list[str] | None,
+        selected: dict[str, list[str]] | None,
         processed: dict | None,
         deduped: dict | None,
         params: dict | None = None,
@@ -167,6 +190,7 @@ def news_daily():
         from pipeline.airflow import settings
         from pipeline.airflow.summary import RunFailed, summarise_run
 
+        names = None if selected is None else [n for ns in selected.values() for n in ns]
         settings.skip_if_dry_run(params, f"the run would crawl {names}")
         context = get_current_context()
         notifier = NewsdeskAlertNotifier()
@@ -179,13 +203,15 @@ def news_daily():
         except RunFailed as exc:
             raise AirflowFailException(str(exc)) from None
 
-    names = sync_sources()
-    crawled = crawl.expand(source=names)
-    processed = process(names)
-    crawled >> processed
+    selected = sync_sources()
+    processed = process(selected)
+    for queue in LAYOUT.queues:  # one mapped crawl task per queue: a mapped task has one queue
+        picked = batches.override(task_id=LAYOUT.batches_task_id(queue))(selected, queue)
+        crawl.override(task_id=LAYOUT.crawl_task_id(queue), queue=queue).expand(
+            sources=picked) >> processed
     deduped = dedupe()
     processed >> deduped
-    summary(names, processed, deduped)
+    summary(selected, processed, deduped)
 
 
 news_daily()

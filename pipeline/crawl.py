@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import NewsdeskError, ReportedError
-from pipeline.subprocesses import python_module
+from pipeline.subprocesses import python_module, start_group, stop_group, stopped_on_exit
 
 # The crawler's documented exit status for a user error (it has already printed the line).
 _USAGE_ERROR = 2
@@ -37,10 +37,11 @@ def run_crawl(
 
 class Crawl:
     """A crawl running in its child process: ask whether it still runs, then wait for its
-    reports. The pages it stores are in `raw_pages` as soon as each batch commits."""
+    reports. The pages it stores are in `raw_pages` as soon as each batch commits. The child
+    leads a process group of its own: anything that ends the wait early stops the whole crawl."""
 
     def __init__(self, command: list[str]) -> None:
-        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        self._process = start_group(command, stdout=subprocess.PIPE, text=True)
         # Read stdout as it comes, so a chatty crawler can never block on a full pipe.
         self._stdout: list[str] = []
         self._reader = threading.Thread(
@@ -51,8 +52,10 @@ class Crawl:
         return self._process.poll() is None
 
     def finish(self) -> list[dict]:
-        """Wait for the crawl to end; its per-source reports."""
-        returncode = self._process.wait()
+        """Wait for the crawl to end; its per-source reports. An exception or signal while
+        waiting (Airflow's execution_timeout raises in the task) stops the crawl first."""
+        with stopped_on_exit(self._process):
+            returncode = self._process.wait()
         self._reader.join()
         if returncode == _USAGE_ERROR:
             raise ReportedError("the crawl did not start (see the message above)")
@@ -65,13 +68,7 @@ class Crawl:
     def stop(self) -> None:
         """End the crawl early (the caller failed): asked to stop, killed if it does not within
         half a minute (a crawl is safe to kill at any moment)."""
-        if self.running():
-            self._process.terminate()
-            try:
-                self._process.wait(30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-        self._process.wait()
+        stop_group(self._process, grace=30)
 
 
 def start_crawl(

@@ -6,17 +6,31 @@ import gzip
 import hashlib
 import http.server
 import json
+import logging
+import os
+import signal
+import sys
+import textwrap
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import psutil
 import psycopg
 import pytest
 import yaml
 
-from pipeline.airflow.daily import CrawlFailed, crawl_source, sync_and_select
+from pipeline.airflow import child_process
+from pipeline.airflow.daily import (
+    CrawlFailed,
+    crawl_sources,
+    split_into_batches,
+    sync_and_select,
+)
 from pipeline.airflow.maintenance import prune_raw_pages
 from pipeline.airflow.settings import conninfo_from_parts, run_key_for
 from pipeline.airflow.summary import RunFailed, run_outcome, summarise_run
+from pipeline.sources.config import SourcesError
 from tests.airflow_support import broken_source, failing_site
 
 SOURCES = """
@@ -46,10 +60,10 @@ def test_run_key_is_the_logical_date_or_the_run_after_day():
 def test_sync_upserts_and_deactivates_sources_gone_from_the_file(db_url, tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(SOURCES)
-    assert sync_and_select(path, database_url=db_url) == ["alpha"]
-    assert sync_and_select(path, only=["beta"], database_url=db_url) == ["beta"]
+    assert sync_and_select(path, database_url=db_url) == {"default": ["alpha"]}
+    assert sync_and_select(path, only=["beta"], database_url=db_url) == {"default": ["beta"]}
     path.write_text(SOURCES.split("  - name: beta")[0])
-    assert sync_and_select(path, database_url=db_url) == ["alpha"]
+    assert sync_and_select(path, database_url=db_url) == {"default": ["alpha"]}
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT name, active FROM sources ORDER BY name").fetchall()
     assert rows == [("alpha", True), ("beta", False)]
@@ -63,17 +77,165 @@ def test_the_dag_crawl_does_not_resync_the_other_sources(db_url, tmp_path):
         path.write_text(yaml.safe_dump({"sources": [
             broken_source(base), {"name": "other", "homepage": "https://other.example/"},
         ]}))  # fmt: skip
-        assert sync_and_select(path, database_url=db_url) == ["brokenwire", "other"]
+        assert sync_and_select(path, database_url=db_url) == {"default": ["brokenwire", "other"]}
         with psycopg.connect(db_url) as conn:
             conn.execute("UPDATE sources SET homepage = 'https://moved.example/'"
                          " WHERE name = 'other'")  # fmt: skip
         with pytest.raises(CrawlFailed, match="brokenwire: crawl failed"):
-            crawl_source("brokenwire", "2026-03-15", sources_path=path, database_url=db_url)
+            crawl_sources(["brokenwire"], "2026-03-15", sources_path=path, database_url=db_url)
     with psycopg.connect(db_url) as conn:
         homepage = conn.execute("SELECT homepage FROM sources WHERE name = 'other'").fetchone()
         run = conn.execute("SELECT source, status FROM crawl_runs").fetchall()
     assert homepage == ("https://moved.example/",)  # a full re-sync would restore the file's
     assert run == [("brokenwire", "failed")]
+
+
+@pytest.mark.slow  # starts the crawler subprocess
+def test_a_retried_batch_crawls_only_its_sources_not_yet_crawled(db_url, tmp_path):
+    with failing_site() as base:
+        path = tmp_path / "s.yaml"
+        path.write_text(yaml.safe_dump({"sources": [
+            broken_source(base), broken_source(base, name="donewire"),
+        ]}))  # fmt: skip
+        sync_and_select(path, database_url=db_url)
+        with psycopg.connect(db_url) as conn:
+            conn.execute("""INSERT INTO crawl_runs (source, run_key, status, finished_at)
+                            VALUES ('donewire', '2026-03-15', 'success', now())""")
+        with pytest.raises(CrawlFailed) as failed:
+            crawl_sources(["brokenwire", "donewire"], "2026-03-15", retry=True,
+                          sources_path=path, database_url=db_url)  # fmt: skip
+    assert str(failed.value).startswith("brokenwire: crawl failed") and "donewire" not in str(
+        failed.value)
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("SELECT source, status FROM crawl_runs ORDER BY source").fetchall()
+    assert rows == [("brokenwire", "failed"), ("donewire", "success")]
+
+
+QUEUED = SOURCES + """  - name: gamma
+    homepage: https://gamma.example/
+    queue: eu
+"""
+
+
+def test_sync_groups_the_sources_by_queue_and_refuses_a_queue_the_dag_lacks(db_url, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(QUEUED)
+    assert sync_and_select(path, queues=["main", "eu", "us"], database_url=db_url) == {
+        "main": ["alpha"], "eu": ["gamma"], "us": [],
+    }
+    with pytest.raises(SourcesError, match=r"source 'gamma': queue 'eu' has no crawl task in "
+                                           r"news_daily \(its queues: main, us\)"):
+        sync_and_select(path, queues=["main", "us"], database_url=db_url)
+
+
+@pytest.mark.parametrize(("count", "most", "sizes"), [
+    (3, 1024, [1, 1, 1]), (0, 1024, []), (10, 4, [3, 3, 2, 2]), (5000, 1024, [5] * 904 + [4] * 120),
+])
+def test_batches_keep_one_source_a_task_until_they_must_share(count, most, sizes):
+    names = [f"s{i:05}" for i in range(count)]
+    batches = split_into_batches(names, most)
+    assert [len(b) for b in batches] == sizes
+    assert [n for b in batches for n in b] == names  # each once, in order
+
+
+def _newsdesk_is(monkeypatch, script: str) -> None:
+    """Make run_newsdesk's child this Python script instead of `newsdesk` (its args ignored)."""
+    monkeypatch.setattr(child_process, "python_module",
+                        lambda *args: [sys.executable, "-c", script])  # fmt: skip
+
+
+def test_the_childs_lines_reach_the_log_as_they_come_redacted(monkeypatch, tmp_path, caplog):
+    """The child prints a line, then waits for the test to have seen it: only a live log lets
+    it finish early (read at the end, it would give up after 20 s and say so)."""
+    release = tmp_path / "seen"
+    _newsdesk_is(monkeypatch, textwrap.dedent(f"""
+        import pathlib, time
+        print("processing: postgresql://u:hunter2@db/news", flush=True)
+        deadline = time.monotonic() + 20
+        while not pathlib.Path({str(release)!r}).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print("released" if pathlib.Path({str(release)!r}).exists() else "never seen live")
+    """))
+
+    class Releaser(logging.Handler):
+        def emit(self, record):
+            if "processing:" in record.getMessage():
+                release.touch()
+
+    logger = logging.getLogger(child_process.__name__)
+    logger.addHandler(Releaser())
+    caplog.set_level("INFO", logger=logger.name)
+    try:
+        child_process.run_newsdesk(["process"], None)
+    finally:
+        logger.handlers.clear()
+    lines = [r.getMessage() for r in caplog.records if r.name == logger.name]
+    assert lines == ["newsdesk process: processing: postgresql://u:***@db/news",
+                     "newsdesk process: released"]  # fmt: skip
+
+
+def test_a_sigterm_stops_the_child_and_what_it_started(monkeypatch, tmp_path):
+    pids = tmp_path / "pids"
+    _newsdesk_is(monkeypatch, textwrap.dedent(f"""
+        import os, subprocess, sys, time
+        grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        open({str(pids)!r}, "w").write(f"{{os.getpid()}} {{grandchild.pid}}")
+        time.sleep(60)
+    """))
+
+    def terminate_when_started():
+        deadline = time.monotonic() + 20
+        while not (pids.exists() and pids.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_when_started, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="stopped by signal SIGTERM"):
+        child_process.run_newsdesk(["process"], None)
+    assert time.monotonic() - started < 20
+    for pid in map(int, pids.read_text().split()):
+        assert _ends_within(pid, 5), pid
+
+
+def test_ctrl_c_is_passed_on_to_the_child_which_may_finish_cleanly(monkeypatch, tmp_path):
+    """The child has a session of its own, so the terminal's Ctrl-C reaches only the parent:
+    it is passed on as SIGINT, and the child's own handler runs (a crawl closes its run)."""
+    started, cleaned = tmp_path / "started", tmp_path / "cleaned"
+    _newsdesk_is(monkeypatch, textwrap.dedent(f"""
+        import time
+        open({str(started)!r}, "w").close()
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            open({str(cleaned)!r}, "w").close()
+    """))
+
+    def interrupt_when_started():
+        deadline = time.monotonic() + 20
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_started, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        child_process.run_newsdesk(["process"], None)
+    assert cleaned.exists()
+
+
+def _ends_within(pid: int, seconds: float) -> bool:
+    """Whether `pid` ends within `seconds`: SIGKILL is delivered asynchronously, so a process
+    killed a moment ago may still be running (a zombie, dead and awaiting its parent, counts as
+    ended)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_summary_writes_the_report_then_names_failed_and_missing_sources(

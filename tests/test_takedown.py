@@ -227,10 +227,10 @@ def test_a_taken_down_source_is_not_selected_and_stays_inactive(db_url, tmp_path
     path = tmp_path / "s.yaml"
     path.write_text("sources:\n- name: alpha\n  homepage: https://alpha.example/\n"
                     "- name: beta\n  homepage: https://beta.example/\n")
-    assert sync_and_select(path, database_url=db_url) == ["alpha", "beta"]
+    assert sync_and_select(path, database_url=db_url) == {"default": ["alpha", "beta"]}
     assert newsdesk("takedown", "--source", "beta", "--sources", str(path)).returncode == 0
-    assert sync_and_select(path, database_url=db_url) == ["alpha"]
-    assert sync_and_select(path, only=["beta"], database_url=db_url) == []
+    assert sync_and_select(path, database_url=db_url) == {"default": ["alpha"]}
+    assert sync_and_select(path, only=["beta"], database_url=db_url) == {"default": []}
     assert "taken down" in caplog.text and "beta" in caplog.text
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT name, active FROM sources ORDER BY name").fetchall()

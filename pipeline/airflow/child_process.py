@@ -1,7 +1,7 @@
 """Running newsdesk in child processes against a task's database.
 
 The database URL reaches the child through its environment (NEWSDESK_DATABASE_URL), never its
-command line, and the child's output is redacted before it reaches the task log.
+command line, and the child's output is redacted, line by line, before it reaches the task log.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pipeline.db import redact
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.errors import NewsdeskError
-from pipeline.subprocesses import python_module
+from pipeline.subprocesses import python_module, start_group, stopped_on_exit
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +38,23 @@ def database_env(url: str | None) -> Iterator[None]:
 
 
 def run_newsdesk(args: Sequence[str], database_url: str | None) -> None:
-    """Run `newsdesk ARGS` in a child process against `database_url`; its output is logged."""
+    """Run `newsdesk ARGS` in a child process against `database_url`.
+
+    Its output reaches the task log line by line as it comes (redacted), so a long `process`
+    shows its progress live. Anything that ends the task early (execution_timeout, SIGTERM)
+    stops the child and all it started (its extraction pool) before the task ends.
+    """
     env = {**os.environ, "COLUMNS": "120"}
     if database_url:
         env[DATABASE_URL_ENV] = database_url
-    completed = subprocess.run(python_module("pipeline.cli", *args), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env=env)
-    output = redact(completed.stdout.strip())
-    log.info("newsdesk %s:\n%s", args[0], output)
-    if completed.returncode != 0:
-        last = output.splitlines()[-1] if output else f"exit status {completed.returncode}"
-        raise NewsdeskError(f"newsdesk {args[0]} failed: {last}")
+    process = start_group(python_module("pipeline.cli", *args), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, env=env)
+    last = ""
+    with stopped_on_exit(process):
+        for line in process.stdout:
+            if line := redact(line.rstrip()):
+                log.info("newsdesk %s: %s", args[0], line)
+                last = line
+        returncode = process.wait()
+    if returncode != 0:
+        raise NewsdeskError(f"newsdesk {args[0]} failed: {last or f'exit status {returncode}'}")

@@ -8,8 +8,9 @@ imported inside the functions that need it, so the pure helpers here are usable 
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from psycopg.conninfo import make_conninfo
 
 from pipeline.db.connection import DATABASE_URL_ENV
 from pipeline.errors import NewsdeskError
-from pipeline.sources.config import SOURCES_ENV
+from pipeline.sources.config import SOURCES_ENV, SourcesError
 
 #: The Airflow connection holding the news database (env form: AIRFLOW_CONN_NEWSDESK_DB).
 CONN_ID = "newsdesk_db"
@@ -110,3 +111,15 @@ def skip_if_dry_run(params: Mapping[str, Any], what: str) -> None:
         from airflow.sdk.exceptions import AirflowSkipException
 
         raise AirflowSkipException(f"dry run: {what}")
+
+
+@contextlib.contextmanager
+def failing_at_once_on_config_errors() -> Iterator[None]:
+    """Fail the task without its retries on a sources-file error: a retry cannot fix the file,
+    and retrying for minutes would hold up the next run (max_active_runs=1)."""
+    try:
+        yield
+    except SourcesError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from None
