@@ -47,7 +47,9 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
+from airflow.sdk.configuration import conf
 
+from pipeline.airflow.layout import read_layout
 from pipeline.airflow.notifier import NewsdeskAlertNotifier
 
 SCHEDULE = os.environ.get("NEWSDESK_SCHEDULE", "0 0 * * *")
@@ -56,6 +58,9 @@ CRAWL_POOL = os.environ.get("NEWSDESK_CRAWL_POOL", "newsdesk_crawl")
 CRAWL_RETRIES = int(os.environ.get("NEWSDESK_CRAWL_RETRIES", "2"))
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSDESK_RETRY_DELAY", "300")))
 CRAWL_TIMEOUT = timedelta(minutes=float(os.environ.get("NEWSDESK_CRAWL_TIMEOUT", "60")))
+
+#: The crawl queues and source names of the sources file, read at every parse (cheaply).
+LAYOUT = read_layout(conf.get("operators", "default_queue"))
 
 #: The articles table; updated by every successful run.
 ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/articles")
@@ -77,8 +82,7 @@ ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/
     },
     params={
         "sources": Param(
-            [], type="array", items={"type": "string", "pattern": "^[a-z0-9][a-z0-9_]{0,62}$"},
-            uniqueItems=True, title="Sources",
+            [], type="array", items=LAYOUT.source_name_schema(), uniqueItems=True, title="Sources",
             description="Crawl only these (default: every active source).",
         ),
         "limit": Param(
@@ -98,17 +102,32 @@ ARTICLES = Asset(name="newsdesk_articles", uri="x-newsdesk://newsdesk_db/public/
     on_failure_callback=NewsdeskAlertNotifier(),
 )
 def news_daily():
-    @task
-    def sync_sources(params: dict | None = None) -> list[str]:
+    @task(multiple_outputs=False)
+    def sync_sources(params: dict | None = None) -> dict[str, list[str]]:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from pipeline.airflow import settings
         from pipeline.airflow.daily import sync_and_select
+        from pipeline.sources.config import SourcesError
 
-        return sync_and_select(
-            settings.sources_path(params["sources_file"]),
-            only=params["sources"],
-            database_url=settings.database_url(),
-            dry_run=params["dry_run"],
-        )
+        try:
+            return sync_and_select(
+                settings.sources_path(params["sources_file"]),
+                only=params["sources"],
+                queues=LAYOUT.queues,
+                database_url=settings.database_url(),
+                dry_run=params["dry_run"],
+            )
+        except SourcesError as exc:  # a config error: retrying cannot fix it
+            raise AirflowFailException(str(exc)) from None
+
+    @task(multiple_outputs=False)
+    def batches(selected: dict[str, list[str]], queue: str) -> list[list[str]]:
+        from airflow.sdk.configuration import conf
+
+        from pipeline.airflow.daily import split_into_batches
+
+        return split_into_batches(selected[queue], conf.getint("core", "max_map_length"))
 
     @task(
         pool=CRAWL_POOL,
@@ -119,30 +138,32 @@ def news_daily():
         map_index_template="{{ source_name }}",
         multiple_outputs=False,
     )
-    def crawl(source: str, params: dict | None = None) -> dict:
+    def crawl(sources: list[str], params: dict | None = None) -> list[dict]:
         from pipeline.airflow import settings
-        from pipeline.airflow.daily import crawl_source
+        from pipeline.airflow.daily import batch_label, crawl_sources
 
         context = get_current_context()
-        context["source_name"] = source  # names the mapped task in the UI
-        settings.skip_if_dry_run(params, f"would crawl {source}")
-        report = crawl_source(
-            source,
+        context["source_name"] = batch_label(sources)  # names the mapped task in the UI
+        settings.skip_if_dry_run(params, f"would crawl {', '.join(sources)}")
+        reports = crawl_sources(
+            sources,
             settings.run_key(context),
+            retry=context["ti"].try_number > 1,
             sources_path=settings.sources_path(params["sources_file"]),
             limit=params["limit"],
             database_url=settings.database_url(),
         )
-        return {k: report[k] for k in ("source", "status", "pages_fetched", "pages_failed")}
+        keep = ("source", "status", "pages_fetched", "pages_failed")
+        return [{k: report[k] for k in keep} for report in reports]
 
     @task(trigger_rule=TriggerRule.ALL_DONE, multiple_outputs=False)
-    def process(names: list[str] | None, params: dict | None = None) -> dict:
+    def process(selected: dict[str, list[str]] | None, params: dict | None = None) -> dict:
         from pipeline.airflow import settings
         from pipeline.airflow.daily import process_sources
 
         settings.skip_if_dry_run(params, "nothing to process")
         return process_sources(
-            names or [],
+            [name for names in (selected or {}).values() for name in names],
             sources_path=settings.sources_path(params["sources_file"]),
             database_url=settings.database_url(),
         )
@@ -157,7 +178,7 @@ def news_daily():
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES], multiple_outputs=False)
     def summary(
-        names: list[str] | None,
+        selected: dict[str, list[str]] | None,
         processed: dict | None,
         deduped: dict | None,
         params: dict | None = None,
@@ -167,6 +188,7 @@ def news_daily():
         from pipeline.airflow import settings
         from pipeline.airflow.summary import RunFailed, summarise_run
 
+        names = None if selected is None else [n for ns in selected.values() for n in ns]
         settings.skip_if_dry_run(params, f"the run would crawl {names}")
         context = get_current_context()
         notifier = NewsdeskAlertNotifier()
@@ -179,13 +201,15 @@ def news_daily():
         except RunFailed as exc:
             raise AirflowFailException(str(exc)) from None
 
-    names = sync_sources()
-    crawled = crawl.expand(source=names)
-    processed = process(names)
-    crawled >> processed
+    selected = sync_sources()
+    processed = process(selected)
+    for queue in LAYOUT.queues:  # one mapped crawl task per queue: a mapped task has one queue
+        picked = batches.override(task_id=LAYOUT.batches_task_id(queue))(selected, queue)
+        crawl.override(task_id=LAYOUT.crawl_task_id(queue), queue=queue).expand(
+            sources=picked) >> processed
     deduped = dedupe()
     processed >> deduped
-    summary(names, processed, deduped)
+    summary(selected, processed, deduped)
 
 
 news_daily()

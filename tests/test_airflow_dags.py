@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from psycopg.conninfo import conninfo_to_dict
 
 from pipeline.demo_site import DemoSite, serve_demo_site
@@ -61,9 +62,11 @@ def demo_site():
 
 
 @pytest.fixture
-def sources_file(demo_site, tmp_path):
+def sources_file(demo_site, tmp_path, monkeypatch):
+    """The demo site's sources, also the file the DAG is parsed with (its `sources` names)."""
     path = tmp_path / "sources.yaml"
     path.write_text(fast_sources(demo_site.sources_yaml()))
+    monkeypatch.setenv("NEWSDESK_SOURCES", str(path))
     return path
 
 
@@ -71,13 +74,19 @@ def expected_urls(demo_site) -> set[str]:
     return {t.url if t.copy_of else t.canonical_url for t in demo_site.truth()}
 
 
+def parse(bag, dag_id: str = "news_daily"):
+    """The DAG freshly parsed, as the DAG processor would with today's NEWSDESK_SOURCES."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    fresh = DagBag(dag_folder=bag.dag_folder)
+    assert fresh.import_errors == {}
+    return fresh.dags[dag_id]
+
+
 def run_dag(bag, dag_id: str, day: datetime, **conf):
     """One whole DAG run in this process, on a freshly parsed DAG (as a worker would have:
     in-process task runs share their operator objects, and a run's params stick to them)."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=bag.dag_folder).dags[dag_id]
-    return dag.test(logical_date=day, run_conf=conf)
+    return parse(bag, dag_id).test(logical_date=day, run_conf=conf)
 
 
 def states(dag_run) -> dict[tuple[str, int], str]:
@@ -96,9 +105,12 @@ def test_news_daily_shape(airflow):
     from airflow.sdk import CronDataIntervalTimetable, TriggerRule
 
     dag = airflow.dags["news_daily"]
-    assert set(dag.task_ids) == {"sync_sources", "crawl", "process", "dedupe", "summary"}
+    assert set(dag.task_ids) == {
+        "sync_sources", "batches", "crawl", "process", "dedupe", "summary",
+    }
     tasks = dag.task_dict
-    assert tasks["sync_sources"].downstream_task_ids == {"crawl", "process", "summary"}
+    assert tasks["sync_sources"].downstream_task_ids == {"batches", "process", "summary"}
+    assert tasks["batches"].downstream_task_ids == {"crawl"}
     assert tasks["crawl"].downstream_task_ids == {"process"}
     assert tasks["process"].downstream_task_ids == {"dedupe", "summary"}
     assert tasks["dedupe"].downstream_task_ids == {"summary"}
@@ -107,6 +119,7 @@ def test_news_daily_shape(airflow):
     crawl = tasks["crawl"]
     assert crawl.is_mapped
     assert crawl.partial_kwargs["pool"] == "newsdesk_crawl"
+    assert crawl.partial_kwargs["queue"] == "default"
     assert crawl.partial_kwargs["retry_exponential_backoff"]
     assert crawl.partial_kwargs["execution_timeout"] == timedelta(minutes=60)
     assert crawl.partial_kwargs["retries"] == 1  # NEWSDESK_CRAWL_RETRIES in this test's env
@@ -126,17 +139,56 @@ def test_news_daily_shape(airflow):
     assert dag.params["dry_run"] is False
 
 
-def test_news_daily_params_are_validated(airflow):
+def test_news_daily_params_are_validated(airflow, sources_file):
     from airflow.sdk.exceptions import ParamValidationError
 
-    params = airflow.dags["news_daily"].params
+    params = parse(airflow).params
     good = {"sources": ["metroherald"], "limit": 5, "dry_run": True, "sources_file": "/x.yaml"}
     for key, value in good.items():
         assert params.get_param(key).resolve(value) == value
     for key, value in [("limit", 0), ("limit", "ten"), ("sources", ["Not A Name"]),
-                       ("sources", "metroherald"), ("dry_run", "yes"), ("sources_file", "")]:
+                       ("sources", ["nosuchsource"]), ("sources", "metroherald"),
+                       ("dry_run", "yes"), ("sources_file", "")]:
         with pytest.raises(ParamValidationError):
             params.get_param(key).resolve(value)
+
+
+def test_queues_give_one_crawl_task_each_fixed_when_the_dag_is_parsed(
+    airflow, db_url, demo_site, tmp_path, monkeypatch
+):
+    document = yaml.safe_load(fast_sources(demo_site.sources_yaml()))
+    document["sources"][0]["queue"] = "eu"
+    path = tmp_path / "sources.yaml"
+    path.write_text(yaml.safe_dump(document))
+    monkeypatch.setenv("NEWSDESK_SOURCES", str(path))
+    dag = parse(airflow)
+    tasks = dag.task_dict
+    assert {"crawl", "crawl_eu", "batches", "batches_eu"} <= set(tasks)
+    assert tasks["crawl_eu"].partial_kwargs["queue"] == "eu"
+    assert tasks["crawl"].partial_kwargs["queue"] == "default"
+    assert tasks["process"].upstream_task_ids == {"sync_sources", "crawl", "crawl_eu"}
+
+    run = dag.test(logical_date=DAY, run_conf={"limit": 2})
+    assert run.state == "success", states(run)
+    ran = {(ti.task_id, ti.rendered_map_index) for ti in run.get_task_instances()
+           if ti.task_id.startswith("crawl")}  # fmt: skip
+    eu, *others = [p.name for p in demo_site.publishers]
+    assert ran == {("crawl_eu", eu), *(("crawl", name) for name in others)}
+
+
+def test_a_broken_sources_file_still_parses_and_fails_the_sync_once(
+    airflow, db_url, tmp_path, monkeypatch, capfd
+):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - name: ex\n    homepage: [unclosed\n")
+    monkeypatch.setenv("NEWSDESK_SOURCES", str(path))
+    dag = parse(airflow)
+    assert [t for t in dag.task_ids if t.startswith("crawl")] == ["crawl"]
+    run = dag.test(logical_date=DAY)
+    assert run.state == "failed"
+    sync = next(ti for ti in run.get_task_instances() if ti.task_id == "sync_sources")
+    assert sync.state == "failed" and sync.try_number == 1  # a config error is not retried
+    assert "not valid YAML" in "".join(capfd.readouterr())
 
 
 # --- whole runs ------------------------------------------------------------------------------
@@ -149,6 +201,7 @@ def test_run_stores_articles_and_the_same_day_again_adds_nothing(
     assert first.state == "success", states(first)
     publishers = {p.name for p in demo_site.publishers}
     crawl_tis = [ti for ti in first.get_task_instances() if ti.task_id == "crawl"]
+    assert len(crawl_tis) == len(publishers)
     assert {ti.rendered_map_index for ti in crawl_tis} == publishers  # one task per source
 
     with psycopg.connect(db_url) as conn:
@@ -175,11 +228,12 @@ def test_run_stores_articles_and_the_same_day_again_adds_nothing(
 
 
 def test_a_failing_source_fails_alone_and_the_summary_names_it(
-    airflow, db_url, demo_site, tmp_path, capfd, caplog
+    airflow, db_url, demo_site, tmp_path, capfd, caplog, monkeypatch
 ):
     with failing_site() as base:
         path = tmp_path / "sources.yaml"
         path.write_text(fast_sources(demo_site.sources_yaml(), [broken_source(base)]))
+        monkeypatch.setenv("NEWSDESK_SOURCES", str(path))
         run = run_dag(airflow, "news_daily", DAY, sources_file=str(path))
     output = capfd.readouterr()
     assert run.state == "failed"
@@ -257,14 +311,32 @@ def test_dry_run_crawls_and_stores_nothing(airflow, db_url, sources_file):
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
 
 
-def test_unknown_source_param_fails_the_sync_with_the_known_names(
-    airflow, db_url, sources_file, capfd
+def test_an_unknown_source_param_is_refused_when_the_run_is_triggered(
+    airflow, db_url, sources_file
 ):
-    run = run_dag(airflow, "news_daily", DAY, sources_file=str(sources_file),
-                  sources=["nosuchsource"])
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError, match="nosuchsource"):
+        run_dag(airflow, "news_daily", DAY, sources=["nosuchsource"])
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == 0  # no task ran
+
+
+def test_a_source_gone_from_the_run_file_fails_the_sync_once_with_the_known_names(
+    airflow, db_url, demo_site, sources_file, tmp_path, capfd
+):
+    """The file changed since the DAG was parsed: the name passed the trigger's check, and the
+    sync refuses it without retrying (a retry cannot fix a config error)."""
+    gone = demo_site.publishers[0].name
+    document = yaml.safe_load(sources_file.read_text())
+    document["sources"] = [s for s in document["sources"] if s["name"] != gone]
+    smaller = tmp_path / "smaller.yaml"
+    smaller.write_text(yaml.safe_dump(document))
+    run = run_dag(airflow, "news_daily", DAY, sources_file=str(smaller), sources=[gone])
     assert run.state == "failed", states(run)
-    assert states(run)[("sync_sources", -1)] == "failed"
-    assert "unknown source 'nosuchsource'" in "".join(capfd.readouterr())
+    sync = next(ti for ti in run.get_task_instances() if ti.task_id == "sync_sources")
+    assert sync.state == "failed" and sync.try_number == 1
+    assert f"unknown source '{gone}'" in "".join(capfd.readouterr())
 
 
 def test_airflow_cli_lists_the_dags(airflow):

@@ -13,10 +13,16 @@ import psycopg
 import pytest
 import yaml
 
-from pipeline.airflow.daily import CrawlFailed, crawl_source, sync_and_select
+from pipeline.airflow.daily import (
+    CrawlFailed,
+    crawl_sources,
+    split_into_batches,
+    sync_and_select,
+)
 from pipeline.airflow.maintenance import prune_raw_pages
 from pipeline.airflow.settings import conninfo_from_parts, run_key_for
 from pipeline.airflow.summary import RunFailed, run_outcome, summarise_run
+from pipeline.sources.config import SourcesError
 from tests.airflow_support import broken_source, failing_site
 
 SOURCES = """
@@ -46,10 +52,10 @@ def test_run_key_is_the_logical_date_or_the_run_after_day():
 def test_sync_upserts_and_deactivates_sources_gone_from_the_file(db_url, tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(SOURCES)
-    assert sync_and_select(path, database_url=db_url) == ["alpha"]
-    assert sync_and_select(path, only=["beta"], database_url=db_url) == ["beta"]
+    assert sync_and_select(path, database_url=db_url) == {"default": ["alpha"]}
+    assert sync_and_select(path, only=["beta"], database_url=db_url) == {"default": ["beta"]}
     path.write_text(SOURCES.split("  - name: beta")[0])
-    assert sync_and_select(path, database_url=db_url) == ["alpha"]
+    assert sync_and_select(path, database_url=db_url) == {"default": ["alpha"]}
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT name, active FROM sources ORDER BY name").fetchall()
     assert rows == [("alpha", True), ("beta", False)]
@@ -63,17 +69,44 @@ def test_the_dag_crawl_does_not_resync_the_other_sources(db_url, tmp_path):
         path.write_text(yaml.safe_dump({"sources": [
             broken_source(base), {"name": "other", "homepage": "https://other.example/"},
         ]}))  # fmt: skip
-        assert sync_and_select(path, database_url=db_url) == ["brokenwire", "other"]
+        assert sync_and_select(path, database_url=db_url) == {"default": ["brokenwire", "other"]}
         with psycopg.connect(db_url) as conn:
             conn.execute("UPDATE sources SET homepage = 'https://moved.example/'"
                          " WHERE name = 'other'")  # fmt: skip
         with pytest.raises(CrawlFailed, match="brokenwire: crawl failed"):
-            crawl_source("brokenwire", "2026-03-15", sources_path=path, database_url=db_url)
+            crawl_sources(["brokenwire"], "2026-03-15", sources_path=path, database_url=db_url)
     with psycopg.connect(db_url) as conn:
         homepage = conn.execute("SELECT homepage FROM sources WHERE name = 'other'").fetchone()
         run = conn.execute("SELECT source, status FROM crawl_runs").fetchall()
     assert homepage == ("https://moved.example/",)  # a full re-sync would restore the file's
     assert run == [("brokenwire", "failed")]
+
+
+QUEUED = SOURCES + """  - name: gamma
+    homepage: https://gamma.example/
+    queue: eu
+"""
+
+
+def test_sync_groups_the_sources_by_queue_and_refuses_a_queue_the_dag_lacks(db_url, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(QUEUED)
+    assert sync_and_select(path, queues=["main", "eu", "us"], database_url=db_url) == {
+        "main": ["alpha"], "eu": ["gamma"], "us": [],
+    }
+    with pytest.raises(SourcesError, match=r"source 'gamma': queue 'eu' has no crawl task in "
+                                           r"news_daily \(its queues: main, us\)"):
+        sync_and_select(path, queues=["main", "us"], database_url=db_url)
+
+
+@pytest.mark.parametrize(("count", "most", "sizes"), [
+    (3, 1024, [1, 1, 1]), (0, 1024, []), (10, 4, [3, 3, 2, 2]), (5000, 1024, [5] * 904 + [4] * 120),
+])
+def test_batches_keep_one_source_a_task_until_they_must_share(count, most, sizes):
+    names = [f"s{i:05}" for i in range(count)]
+    batches = split_into_batches(names, most)
+    assert [len(b) for b in batches] == sizes
+    assert [n for b in batches for n in b] == names  # each once, in order
 
 
 def test_summary_writes_the_report_then_names_failed_and_missing_sources(

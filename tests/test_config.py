@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sources.config import SourcesError, default_sources_path, get_sources, load_sources
+from pipeline.sources.config import (
+    SourcesError,
+    default_sources_path,
+    get_sources,
+    load_sources,
+    peek_queues,
+)
 
 GOOD = """\
 sources:
@@ -98,6 +104,15 @@ def test_folder_of_files_and_duplicate_names(tmp_path):
         load_sources(tmp_path)
 
 
+def test_queues_are_peeked_without_validating_and_invalid_ones_left_out(tmp_path):
+    path = write(tmp_path, "sources:\n  - {name: a, homepage: x, queue: eu}\n  - {name: b}\n"
+                 "  - {name: c, queue: 'E U'}\n  - {name: Bad}\n  - just text\n")
+    assert peek_queues(path) == {"a": "eu", "b": None}  # the file would not validate
+    queued = GOOD.replace("    feeds:", "    queue: eu-west_1\n    feeds:")
+    (source,) = load_sources(write(tmp_path, queued))
+    assert source.queue == "eu-west_1"
+
+
 def test_unknown_source_suggests_the_closest(tmp_path):
     path = write(tmp_path, GOOD)
     with pytest.raises(SourcesError, match="unknown source 'exampel'; did you mean 'example'"):
@@ -161,6 +176,10 @@ ENTRY = "name: ex\n    homepage: https://e.com/\n    "
         (
             "listings: [{url: 'https://e.com/', max_page: 3}]",
             "source 'ex': listings[0]: unknown key 'max_page', did you mean 'max_pages'?",
+        ),
+        (
+            "queue: EU",
+            "source 'ex': queue: String should match pattern '^[a-z0-9][a-z0-9_-]{0,62}$'",
         ),
         (
             "listings: [{url: 'https://e.com/', max_pages: 0}]",

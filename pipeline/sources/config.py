@@ -23,6 +23,10 @@ from pipeline.errors import NewsdeskError
 from pipeline.sources.overrides import ExtractionOverrides
 
 SOURCES_ENV = "NEWSDESK_SOURCES"
+#: A source's name (also a Postgres-friendly key and an Airflow map index label).
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_]{0,62}$"
+#: An Airflow queue name a source may ask for (also part of a task id, `crawl_<queue>`).
+QUEUE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 #: Contact URL (or mailto:) the User-Agent names when a source sets no politeness.contact.
 CONTACT_ENV = "NEWSDESK_CONTACT_URL"
 DEFAULT_CONTACT = "https://github.com/newsdesk/newsdesk"
@@ -147,7 +151,7 @@ class Limits(_Strict):
 class Source(_Strict):
     """One news publisher and how to discover its articles."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")
+    name: str = Field(pattern=NAME_PATTERN)
     homepage: HttpUrl
     feeds: list[HttpUrl] = []
     sitemaps: list[HttpUrl] = []
@@ -170,6 +174,12 @@ class Source(_Strict):
     allow_private_addresses: bool = Field(
         default=False,
         description="Allow loopback/private addresses (the demo site and tests only).",
+    )
+    queue: str | None = Field(
+        default=None,
+        pattern=QUEUE_PATTERN,
+        description="The Airflow queue its crawl runs on (workers near the site); default: "
+        "the default queue.",
     )
     skip_pages: list[SkipRule] = Field(
         default=[],
@@ -262,9 +272,34 @@ def get_sources(names: Iterable[str], path: str | Path | None = None) -> list[So
     return picked
 
 
-def _load_file(file: Path) -> list[Source]:
+def peek_queues(path: str | Path | None = None) -> dict[str, str | None]:
+    """Each source's name and queue (None: the default), read from the YAML without validating.
+
+    For the DAG file, which reads them every time it is parsed: 5,000 sources take a fraction of
+    the time full validation does. Entries without a usable name or queue are left out (the
+    run's sync validates the file and names them); an unreadable file raises SourcesError.
+    """
+    path = Path(path) if path else default_sources_path()
+    peeked: dict[str, str | None] = {}
+    for file in _yaml_files(path):
+        entries = _read_yaml(file).get("sources")
+        for entry in entries if isinstance(entries, list) else []:
+            name, queue = (entry.get("name"), entry.get("queue")) if isinstance(entry, dict) \
+                else (None, None)
+            if _matches(NAME_PATTERN, name) and (queue is None or _matches(QUEUE_PATTERN, queue)):
+                peeked[name] = queue
+    return peeked
+
+
+def _matches(pattern: str, value: object) -> bool:
+    return isinstance(value, str) and re.match(pattern, value) is not None
+
+
+def _read_yaml(file: Path) -> dict:
+    """The top-level mapping of a sources YAML file (C-accelerated when libyaml is present)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        document = yaml.load(file.read_text(encoding="utf-8"), Loader=loader)  # a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -274,6 +309,11 @@ def _load_file(file: Path) -> list[Source]:
         raise SourcesError(f"{file}: cannot read: {exc}") from None
     if not isinstance(document, dict) or "sources" not in document:
         raise SourcesError(f"{file}: expected a mapping with a 'sources' list at the top")
+    return document
+
+
+def _load_file(file: Path) -> list[Source]:
+    document = _read_yaml(file)
     try:
         return _SourcesFile.model_validate(document).sources
     except ValidationError as exc:
