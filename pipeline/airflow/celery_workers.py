@@ -40,17 +40,15 @@ def celery_env(broker_url: str) -> dict[str, str]:
     }
 
 
-def worker_args(
-    name: str, queues: Sequence[str], *, concurrency: int, pid_dir: Path, serve_logs: bool
-) -> list[str]:
-    """`airflow celery worker` for one named worker. Each has its own PID file (Airflow's default
-    one in AIRFLOW_HOME is shared); a worker that does not serve its logs leaves the log port free
-    for another worker on the same host (the UI then reads the task logs from AIRFLOW_HOME)."""
+def worker_args(name: str, queues: Sequence[str], *, concurrency: int, pid_dir: Path,
+                serve_logs: bool) -> list[str]:
+    """`airflow celery worker` for one named worker, with its own PID file (Airflow's default one
+    in AIRFLOW_HOME would be shared by the workers of one host)."""
     args = [
         "celery", "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency),
         "--celery-hostname", name, "--pid", str(pid_dir / f"worker-{name}.pid"),
     ]
-    return [*args, "--skip-serve-logs"] if not serve_logs else args
+    return args if serve_logs else [*args, "--skip-serve-logs"]
 
 
 def start_worker(
@@ -61,19 +59,27 @@ def start_worker(
     queues: Sequence[str] = (DEFAULT_QUEUE,),
     *,
     concurrency: int = 1,
-    serve_logs: bool = False,
+    log_port: int | None = None,
 ) -> subprocess.Popen:
     """Start one Celery worker, in its own process group, as `stack`'s component `celery-NAME`
-    (its output in `log_dir/celery-NAME.log`, stopped with the stack)."""
+    (its output in `log_dir/celery-NAME.log`, stopped with the stack).
+
+    With `log_port` it serves its task logs there (the UI reads a running task's log from
+    NAME:PORT; two workers on one host need two ports); without, the logs are only in
+    AIRFLOW_HOME/logs.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     component = f"celery-{name}"
     path = log_dir / f"{component}.log"
+    own = {HOSTNAME_VARIABLE: name}
+    if log_port is not None:
+        own["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(log_port)
     with path.open("ab") as log:
         process = subprocess.Popen(
             [airflow_bin(), *worker_args(name, queues, concurrency=concurrency, pid_dir=log_dir,
-                                         serve_logs=serve_logs)],
-            env={**os.environ, **env, HOSTNAME_VARIABLE: name}, stdout=log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                         serve_logs=log_port is not None)],
+            env={**os.environ, **env, **own}, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
         )
     stack.processes[component] = process
     stack.logs[component] = path

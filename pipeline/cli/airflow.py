@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import os
+import signal
 import socket
 import time
 import urllib.parse
@@ -101,6 +103,9 @@ def _serve_demo(stack: contextlib.ExitStack, airflow_home: Path, articles: int) 
     return path
 
 
+METADATA_VARIABLE = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+
+
 def _executor_env(broker: str | None) -> dict[str, str]:
     from pipeline.airflow.celery_workers import celery_env
 
@@ -114,8 +119,9 @@ def _register_worker(subparsers: argparse._SubParsersAction) -> None:
         "worker", help="a Celery worker taking the tasks of some queues (CeleryExecutor)",
         description="One Celery worker on this host, until Ctrl-C, for a stack started with "
         "`newsdesk airflow --broker URL` (or any Airflow on the CeleryExecutor): the same "
-        "newsdesk database (NEWSDESK_DATABASE_URL, else the embedded one) and its `airflow` "
-        "metadata database. docs/deploy.md, \"Scaling out\".",
+        "newsdesk database (NEWSDESK_DATABASE_URL, else the embedded one) and the `airflow` "
+        "metadata database beside it (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN). docs/deploy.md, "
+        "\"Scaling out\".",
     )
     add_sources_option(parser)
     parser.add_argument(
@@ -134,9 +140,14 @@ def _register_worker(subparsers: argparse._SubParsersAction) -> None:
         "--concurrency", type=int, default=2, metavar="N", help="tasks at once (default: 2)"
     )
     parser.add_argument(
+        "--log-port", type=int, default=8793, metavar="PORT",
+        help="where it serves its task logs to the UI (default: Airflow's 8793; two workers on "
+        "one host need two)",
+    )
+    parser.add_argument(
         "--name",
-        help="the name its tasks record as their host; the UI reads task logs from NAME:8793 "
-        "(default: this host's name)",
+        help="the name its tasks record as their host; the UI reads a running task's log from "
+        "NAME:LOG-PORT (default: this host's name)",
     )
     parser.set_defaults(handler=handle_worker)
 
@@ -155,17 +166,22 @@ def handle_worker(args: argparse.Namespace) -> int:
     news_dsn = database_url()
     airflow_home = home() / "airflow"
     api = args.api_server.rstrip("/")
+    # Airflow's own variable names the metadata database when it is not beside the news one.
+    metadata = os.environ.get(METADATA_VARIABLE) or local.metadata_url(news_dsn)
+    sources = Path(args.sources).resolve() if args.sources else None
     env = local.stack_env(
-        airflow_home, metadata=local.metadata_url(news_dsn), news_dsn=news_dsn,
-        port=urllib.parse.urlsplit(api).port or 8080, sources=args.sources,
+        airflow_home, metadata=metadata, news_dsn=news_dsn,
+        port=urllib.parse.urlsplit(api).port or 8080, sources=sources,
         extra={**celery_workers.celery_env(args.broker),
                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/"},
     )
     logs = airflow_home / "logs" / "components"
     running = local.Stack()
+    # SIGTERM (a service manager's stop) ends the worker as Ctrl-C does, not just this process.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         celery_workers.start_worker(running, env, logs, name, queues,
-                                    concurrency=args.concurrency, serve_logs=True)
+                                    concurrency=args.concurrency, log_port=args.log_port)
         print(f"airflow worker {name}: queues {', '.join(queues)}, {args.concurrency} at "
               f"once; log {logs / f'celery-{name}.log'}; Ctrl-C stops")
         while all(running.alive().values()):
