@@ -4,12 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast chromium airflow lint bench wheel constraints clean
+.PHONY: demo test test-fast chromium redis airflow lint bench wheel constraints clean
 
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium redis
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -23,6 +23,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_CHROMIUM := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 chromium:
 	@command -v chromium >/dev/null || $(APT_CHROMIUM) || ($(SUDO) apt-get update -q && $(APT_CHROMIUM))
+
+# The CeleryExecutor tests use a real Redis broker: Debian's redis-server, installed the same way
+# (the tests start their own on a free port; the package's own service is not needed).
+APT_REDIS := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server
+redis:
+	@command -v redis-server >/dev/null || $(APT_REDIS) || ($(SUDO) apt-get update -q && $(APT_REDIS))
 
 # A local Airflow (scheduler, DAG processor, UI, triggerer) running our DAGs, until Ctrl-C.
 airflow: $(STAMP)

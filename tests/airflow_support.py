@@ -1,13 +1,17 @@
-"""Helpers for the Airflow tests: an isolated AIRFLOW_HOME, sources files, a site that fails."""
+"""Helpers for the Airflow tests: an isolated AIRFLOW_HOME, sources files, a site that fails,
+a Redis broker."""
 
 from __future__ import annotations
 
 import contextlib
 import http.server
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,3 +96,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+@contextlib.contextmanager
+def redis_server(workdir: Path, port: int) -> Iterator[str]:
+    """A throwaway Redis (Debian's redis-server) on 127.0.0.1:`port`, nothing persisted; yields
+    its broker URL. `make test` installs redis-server."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server not found: `make test` installs it (apt-get install redis-server)"
+    workdir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir), "--logfile", str(workdir / "redis.log")],
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    break
+            assert process.poll() is None and time.monotonic() < deadline, (
+                f"redis-server did not start on port {port}: see {workdir / 'redis.log'}")
+            time.sleep(0.2)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)

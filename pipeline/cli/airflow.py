@@ -4,6 +4,7 @@ Scheduler, DAG processor, API server (the UI) and triggerer, with the LocalExecu
 metadata database is an `airflow` database on newsdesk's own PostgreSQL (the embedded one unless
 NEWSDESK_DATABASE_URL says otherwise). Without --sources, the demo site is served and crawled:
 the same site as `newsdesk demo` (seed, ports, dates), since both store into one database.
+With --broker the stack runs the CeleryExecutor, and `newsdesk airflow worker` starts its workers.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import os
 import signal
+import socket
 import time
+import urllib.parse
 from pathlib import Path
 
 import yaml
@@ -37,7 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--crawl-slots", type=whole_number(1), default=4, metavar="N",
         help="size of the newsdesk_crawl pool: concurrent crawls (default: 4)",
     )
+    parser.add_argument(
+        "--broker", metavar="URL",
+        help="run the CeleryExecutor with this Redis broker (redis://HOST:6379/0): tasks then run "
+        "on workers started with `newsdesk airflow worker` (default: the LocalExecutor)",
+    )
     parser.set_defaults(handler=handle)
+    workers = parser.add_subparsers(dest="airflow_command", metavar="{worker}")
+    _register_worker(workers)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -57,7 +68,8 @@ def handle(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         sources = Path(args.sources) if args.sources else None
         env = local.stack_env(
-            airflow_home, metadata=metadata, news_dsn=news_dsn, port=args.port, sources=sources
+            airflow_home, metadata=metadata, news_dsn=news_dsn, port=args.port, sources=sources,
+            extra=_executor_env(args.broker),
         )
         local.check_ports(env)
         if sources is None:
@@ -75,6 +87,10 @@ def handle(args: argparse.Namespace) -> int:
         print(f"airflow: try  {unpause_hint(airflow_home)}")
         print("airflow: component logs in", airflow_home / "logs" / "components",
               "; Ctrl-C (or SIGTERM) stops")
+        if args.broker:
+            print("airflow: CeleryExecutor: start workers with  newsdesk airflow worker"
+                  f" --broker {args.broker} --sources {env['NEWSDESK_SOURCES']}"
+                  " [--queues default,eu]")
         while all(running.alive().values()):
             time.sleep(2)
         dead = [name for name, alive in running.alive().items() if not alive]
@@ -116,3 +132,91 @@ def _serve_demo(stack: contextlib.ExitStack, airflow_home: Path, articles: int) 
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     print(f"airflow: demo site served on {', '.join(sorted(running.bases.values()))}")
     return path
+
+
+METADATA_VARIABLE = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+
+
+def _executor_env(broker: str | None) -> dict[str, str]:
+    from pipeline.airflow.celery_workers import celery_env
+
+    return celery_env(broker) if broker else {}
+
+
+def _register_worker(subparsers: argparse._SubParsersAction) -> None:
+    from pipeline.airflow.celery_workers import DEFAULT_QUEUE
+
+    parser = subparsers.add_parser(
+        "worker", help="a Celery worker taking the tasks of some queues (CeleryExecutor)",
+        description="One Celery worker on this host, until Ctrl-C, for a stack started with "
+        "`newsdesk airflow --broker URL` (or any Airflow on the CeleryExecutor): the same "
+        "newsdesk database (NEWSDESK_DATABASE_URL, else the embedded one) and the `airflow` "
+        "metadata database beside it (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN). docs/deploy.md, "
+        "\"Scaling out\".",
+    )
+    add_sources_option(parser)
+    parser.add_argument(
+        "--queues", default=DEFAULT_QUEUE, metavar="Q[,Q...]",
+        help=f"take only the tasks of these queues (default: {DEFAULT_QUEUE}); a source's "
+        "`queue:` in the sources file sends its crawl to one",
+    )
+    parser.add_argument(
+        "--broker", required=True, metavar="URL", help="the stack's Redis broker (redis://HOST:6379/0)"
+    )
+    parser.add_argument(
+        "--api-server", default="http://127.0.0.1:8080", metavar="URL",
+        help="the Airflow API server the tasks report to (default: http://127.0.0.1:8080)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=2, metavar="N", help="tasks at once (default: 2)"
+    )
+    parser.add_argument(
+        "--log-port", type=int, default=8793, metavar="PORT",
+        help="where it serves its task logs to the UI (default: Airflow's 8793; two workers on "
+        "one host need two)",
+    )
+    parser.add_argument(
+        "--name",
+        help="the name its tasks record as their host; the UI reads a running task's log from "
+        "NAME:LOG-PORT (default: this host's name)",
+    )
+    parser.set_defaults(handler=handle_worker)
+
+
+def handle_worker(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("airflow.providers.celery") is None:
+        raise NewsdeskError("the Celery provider is not installed: pip install 'newsdesk[airflow]'")
+    from pipeline.airflow import celery_workers, local
+    from pipeline.db import database_url
+    from pipeline.db.embedded import home
+
+    name = args.name or socket.getfqdn()
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    if not queues:
+        raise NewsdeskError(f"--queues {args.queues!r}: name at least one queue")
+    news_dsn = database_url()
+    airflow_home = home() / "airflow"
+    api = args.api_server.rstrip("/")
+    # Airflow's own variable names the metadata database when it is not beside the news one.
+    metadata = os.environ.get(METADATA_VARIABLE) or local.metadata_url(news_dsn)
+    sources = Path(args.sources).resolve() if args.sources else None
+    env = local.stack_env(
+        airflow_home, metadata=metadata, news_dsn=news_dsn,
+        port=urllib.parse.urlsplit(api).port or 8080, sources=sources,
+        extra={**celery_workers.celery_env(args.broker),
+               "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/"},
+    )
+    logs = airflow_home / "logs" / "components"
+    running = local.Stack()
+    # SIGTERM (a service manager's stop) ends the worker as Ctrl-C does, not just this process.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        celery_workers.start_worker(running, env, logs, name, queues,
+                                    concurrency=args.concurrency, log_port=args.log_port)
+        print(f"airflow worker {name}: queues {', '.join(queues)}, {args.concurrency} at "
+              f"once; log {logs / f'celery-{name}.log'}; Ctrl-C stops")
+        while all(running.alive().values()):
+            time.sleep(2)
+    finally:
+        running.stop()
+    raise NewsdeskError(f"the Celery worker exited; see {logs / f'celery-{name}.log'}")
