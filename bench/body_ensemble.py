@@ -11,10 +11,12 @@ it into blocks (the text of each block element -- paragraph, list item, heading,
 quote, div -- without its nested blocks, split at `<br>`), runs every extractor, and caches
 their outputs, the blocks and CPU seconds per extractor to a pickle. `vote` matches each
 output to the blocks by normalised text (a block's share of 4-token shingles found in the
-output; whole-token containment for blocks under four tokens), then scores, cross-validated by
+output; a block under four tokens only as a whole line of it), then scores, cross-validated by
 site (group k-fold over the page's host, never a page scored with weights learned on its own
-site): each extractor alone, bare trafilatura, today's newsdesk, weighted votes, and the block
-vote with hindsight (the ceiling for any vote over these blocks).
+site): each extractor alone, bare trafilatura, today's newsdesk, learned votes, the ceilings
+with hindsight, and when the second opinions would run (bench/body_vote.py). The figures and
+what they say: docs/quality.md, "Body ensemble". Needs the `bench` extra (readability-lxml,
+resiliparse).
 """
 
 from __future__ import annotations
