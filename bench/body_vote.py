@@ -20,17 +20,19 @@ EXTRACTORS = ("traf_fast", "traf_default", "traf_precision", "traf_recall", "rea
               "resiliparse", "justext", "newsdesk")
 FOLDS = 5
 ALL = EXTRACTORS
+# (name, block features too, the extractors that vote, only edit today's blocks where they differ)
 VARIANTS = (
-    ("vote: all", False, ALL),
-    ("vote: all + block features", True, ALL),
+    ("vote: all", False, ALL, False),
+    ("vote: all + block features", True, ALL, False),
     ("vote: newsdesk, fast, resiliparse + features", True, ("newsdesk", "traf_fast",
-                                                            "resiliparse")),
+                                                            "resiliparse"), False),
     ("vote: trafilatura modes + newsdesk + features", True, ("traf_fast", "traf_default",
                                                              "traf_precision", "traf_recall",
-                                                             "newsdesk")),
+                                                             "newsdesk"), False),
     ("vote: all but justext, readability + features", True, ("traf_fast", "traf_default",
                                                             "traf_precision", "traf_recall",
-                                                            "resiliparse", "newsdesk")),
+                                                            "resiliparse", "newsdesk"), False),
+    ("edits: today's blocks, the vote where all + features differ", True, ALL, True),
 )
 
 
@@ -136,16 +138,35 @@ def pr_counts(kept: float, hit: float, truth: int) -> tuple[float, float]:
     return (hit / kept if kept else 0.0), (min(1.0, hit / truth) if truth else 0.0)
 
 
-def learn(pages: list[dict], extended: bool, columns: list[int]) -> tuple[np.ndarray, float]:
+def differ(arrays: dict) -> np.ndarray:
+    """The blocks where the extractors do not all say the same."""
+    said = arrays["votes"] >= 0.5
+    return said.any(axis=1) & ~said.all(axis=1)
+
+
+def predict(arrays: dict, beta: np.ndarray, extended: bool, columns: list[int],
+            edits: bool) -> np.ndarray:
+    """Block scores; with `edits`, today's blocks (+-50) except where the extractors differ."""
+    score = design(arrays, extended, columns) @ beta
+    if not edits:
+        return score
+    ours = np.where(arrays["votes"][:, EXTRACTORS.index("newsdesk")] >= 0.5, 50.0, -50.0)
+    return np.where(differ(arrays), score, ours)
+
+
+def learn(pages: list[dict], extended: bool, columns: list[int],
+          edits: bool = False) -> tuple[np.ndarray, float]:
     """Weights (logistic regression on block labels: most of the block's shingles are in the
-    answer, weighted by its shingles) and the threshold that maximises the pages' F1."""
+    answer, weighted by its shingles; with `edits`, on the blocks where the extractors differ
+    only) and the threshold that maximises the pages' F1."""
     xs = [design(a, extended, columns) for a in pages]
-    x = np.vstack(xs)
-    sizes = np.concatenate([a["sizes"] for a in pages])
-    hits = np.concatenate([a["hits"] for a in pages])
+    used = [differ(a) if edits else np.ones(len(a["sizes"]), dtype=bool) for a in pages]
+    x = np.vstack([xi[u] for xi, u in zip(xs, used, strict=True)])
+    sizes = np.concatenate([a["sizes"][u] for a, u in zip(pages, used, strict=True)])
+    hits = np.concatenate([a["hits"][u] for a, u in zip(pages, used, strict=True)])
     y = (hits >= 0.5 * np.maximum(sizes, 1)).astype(float)
     beta = logistic(x, y, np.maximum(sizes, 0.5))
-    scores = [xi @ beta for xi in xs]
+    scores = [predict(a, beta, extended, columns, edits) for a in pages]
     grid = np.linspace(-3, 3, 25)
     best = max(grid, key=lambda t: approx_f1(pages, scores, t))
     return beta, float(best)
@@ -188,7 +209,12 @@ class Tally:
 def vote(args: argparse.Namespace) -> int:
     import pickle
     records = pickle.loads(args.cache.read_bytes())
-    arrays = [page_arrays(r) for r in records]
+    saved = args.cache.with_suffix(".arrays.pkl")  # the votes, kept while the cache is unchanged
+    if saved.exists() and saved.stat().st_mtime > args.cache.stat().st_mtime:
+        arrays = pickle.loads(saved.read_bytes())
+    else:
+        arrays = [page_arrays(r) for r in records]
+        saved.write_bytes(pickle.dumps(arrays))
     tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
 
     def add(name: str, record: dict, body: str) -> None:
@@ -205,25 +231,23 @@ def vote(args: argparse.Namespace) -> int:
         # vote over these extractors can do, today's blocks with hindsight only where they differ.
         ours = a["votes"][:, EXTRACTORS.index("newsdesk")] >= 0.5
         add("newsdesk rebuilt from its blocks", record, finish(kept_text(a["texts"], ours), record))
-        said = a["votes"] >= 0.5
-        differ = said.any(axis=1) & ~said.all(axis=1)
         add("newsdesk + hindsight where extractors differ", record,
-            finish(kept_text(a["texts"], np.where(differ, oracle, ours)), record))
+            finish(kept_text(a["texts"], np.where(differ(a), oracle, ours)), record))
 
     for record in records:
         add("fast + newsdesk rules", record, finish(record["outputs"]["traf_fast"], record))
     predicted: dict[str, list[str]] = {}
-    for name, extended, chosen in VARIANTS:
+    for name, extended, chosen, edits in VARIANTS:
         columns = [EXTRACTORS.index(e) for e in chosen]
         bodies = predicted[name] = [""] * len(records)
         for fold in range(FOLDS):
             train = [a for r, a in zip(records, arrays, strict=True) if fold_of(r["site"]) != fold]
-            beta, threshold = learn(train, extended, columns)
+            beta, threshold = learn(train, extended, columns, edits)
             print(f"{name} fold {fold}: weights {np.round(beta, 2).tolist()} "
                   f"threshold {threshold:.2f}")
             for i, (record, a) in enumerate(zip(records, arrays, strict=True)):
                 if fold_of(record["site"]) == fold:
-                    keep = design(a, extended, columns) @ beta > threshold
+                    keep = predict(a, beta, extended, columns, edits) > threshold
                     bodies[i] = finish(kept_text(a["texts"], keep), record)
         for record, body in zip(records, bodies, strict=True):
             add(name, record, body)
@@ -231,7 +255,7 @@ def vote(args: argparse.Namespace) -> int:
         print(f"\n{subset} ({next(iter(by_name.values())).n} pages)\n"
               "| extractor | body F1 | P | R |\n|---|---|---|---|")
         print("\n".join(t.row(name) for name, t in by_name.items()))
-    for name, _, chosen in VARIANTS[-1:]:
+    for name, _, chosen, _ in VARIANTS[-1:]:
         print(f"\n## gate for {name}")
         gate_report(records, arrays, predicted[name],
                     tuple(e for e in SLOW_EXTRAS if e in chosen))
