@@ -318,6 +318,31 @@ def test_prune_deletes_only_old_processed_pages(db_url, tmp_path):
     assert left == {"new", "pending"}
 
 
+# Where the alert notifier finds its chat webhook: NEWSDESK_ALERT_WEBHOOK, else the password of
+# the `newsdesk_alert_webhook` Connection (here from an AIRFLOW_CONN_ variable, as a secrets backend
+# would give it). Kept in this module: a test module sorted before test_airflow_dags.py that imports
+# Airflow would configure it for its own AIRFLOW_HOME before that module's fixture can.
+WEBHOOK_URL = "https://hooks.example.invalid/services/T1/B2/s3cret"
+
+
+def test_the_webhook_url_is_the_connection_password_unless_the_env_names_one(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))  # if airflow is not imported yet
+    pytest.importorskip("airflow.sdk")
+    from pipeline.airflow.notifier import WEBHOOK_ENV, webhook_setting
+
+    monkeypatch.delenv(WEBHOOK_ENV, raising=False)
+    assert webhook_setting() is None  # nothing configured: alerts are only logged
+
+    connection = {"conn_type": "http", "password": WEBHOOK_URL}
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSDESK_ALERT_WEBHOOK", json.dumps(connection))
+    assert webhook_setting() == WEBHOOK_URL
+
+    monkeypatch.setenv(WEBHOOK_ENV, "http://127.0.0.1:9/hook")
+    assert webhook_setting() == "http://127.0.0.1:9/hook"
+
+
 def test_notifier_posts_a_redacted_alert_to_a_chat_webhook(monkeypatch, tmp_path):
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))  # if airflow is not imported yet
     pytest.importorskip("airflow.sdk")
