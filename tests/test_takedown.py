@@ -8,13 +8,16 @@ slow one crawls the demo site for real, takes down, and crawls it again.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
+from pipeline.db.takedowns import taken_down_keys
 from pipeline.demo_site import DemoSite, serve_demo_site
+from pipeline.processing.takedown import take_down_urls
 from pipeline.text.urls import url_key
 from tests.cli import newsdesk, run_demo
 from tests.dedupe_helpers import add_sources, article, store
@@ -127,6 +130,54 @@ def test_takedown_of_a_source_removes_every_row_and_keeps_it_inactive(db_url, st
                             ).fetchone() == (1,)
     again = newsdesk("takedown", "--source", "dailyplanet")
     assert again.returncode == 0 and "already recorded" in again.stdout
+
+
+AMP = "https://dailyplanet.example/amp/story"
+STORY = "https://dailyplanet.example/story"
+
+
+def _store_story(conn: psycopg.Connection, *pages: tuple[str, str, datetime]) -> None:
+    """Each (address, title, fetched) stores the article with canonical STORY from that
+    address's raw page, keyed as the crawl keys it; the upsert links whichever pages changed it."""
+    add_sources(conn)
+    for url, title, fetched in pages:
+        store(conn, [replace(article(url, BODY, title=title, fetched_at=fetched),
+                             canonical_url=STORY)])
+        conn.execute("UPDATE raw_pages SET url = final_url, url_key = final_url"
+                     " WHERE final_url = %s", [url])
+    conn.commit()
+
+
+def _left_after_amp_takedown(conn: psycopg.Connection) -> tuple[list, list, set[str]]:
+    removed = take_down_urls(conn, [AMP])
+    return (conn.execute("SELECT canonical_url FROM articles").fetchall(),
+            conn.execute("SELECT url FROM raw_pages").fetchall(),
+            set(removed.keys))
+
+
+def test_takedown_of_an_amp_address_takes_down_the_canonical_one_and_its_pages(db_url):
+    """Stored from the AMP page; the canonical page fetched later, unchanged, fed nothing."""
+    later = datetime(2026, 3, 15, 14, 0, tzinfo=UTC)
+    with psycopg.connect(db_url) as conn:
+        _store_story(conn, (AMP, "Story", datetime(2026, 3, 15, 13, 0, tzinfo=UTC)),
+                     (STORY, "Story", later))
+        assert conn.execute("SELECT count(*) FROM raw_pages").fetchone() == (2,)
+        articles, pages, keys = _left_after_amp_takedown(conn)
+        assert (articles, pages) == ([], [])
+        assert keys == {url_key(AMP), url_key(STORY)}
+        assert taken_down_keys(conn, [url_key(STORY)]) == {url_key(STORY)}
+
+
+def test_takedown_of_an_amp_address_finds_an_article_that_a_later_page_updated(db_url):
+    """The article's raw_page_id points at the canonical page; only its earlier version
+    remembers the AMP page."""
+    with psycopg.connect(db_url) as conn:
+        _store_story(conn, (AMP, "Story", datetime(2026, 3, 15, 13, 0, tzinfo=UTC)),
+                     (STORY, "Story, updated", datetime(2026, 3, 15, 14, 0, tzinfo=UTC)))
+        assert conn.execute("SELECT count(*) FROM article_versions").fetchone() == (1,)
+        articles, pages, keys = _left_after_amp_takedown(conn)
+        assert (articles, pages) == ([], [])
+        assert keys == {url_key(AMP), url_key(STORY)}
 
 
 def test_bad_input_is_one_line_and_changes_nothing(db_url, stored):
