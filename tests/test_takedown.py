@@ -286,3 +286,24 @@ def test_a_taken_down_source_is_not_selected_and_stays_inactive(db_url, tmp_path
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT name, active FROM sources ORDER BY name").fetchall()
     assert rows == [("alpha", True), ("beta", False)]
+
+
+def test_a_source_taken_down_after_the_sync_is_skipped_not_failed(db_url, tmp_path):
+    """Airflow syncs and selects, then a takedown lands before the crawl task: the crawler
+    reports the source skipped (no retry for nothing), and the run summary does not fail it."""
+    from pipeline.airflow.daily import crawl_sources, sync_and_select
+    from pipeline.airflow.summary import run_statistics
+
+    path = tmp_path / "s.yaml"
+    path.write_text("sources:\n- name: beta\n  homepage: https://beta.example/\n")
+    assert sync_and_select(path, database_url=db_url) == {"default": ["beta"]}
+    assert newsdesk("takedown", "--source", "beta").returncode == 0
+
+    (report,) = crawl_sources(["beta"], "2026-12-07", sources_path=path, database_url=db_url)
+    assert (report["status"], report["error"]) == ("skipped", "taken down (newsdesk takedown)")
+    statistics = run_statistics("2026-12-07", ["beta"], database_url=db_url)
+    assert statistics["failed"] == [] and statistics["sources"]["beta"]["status"] == "skipped"
+
+    result = newsdesk("crawl", "--source", "beta", "--sources", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "source beta is taken down" in result.stderr and "skipped" in result.stdout
