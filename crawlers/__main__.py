@@ -7,9 +7,10 @@ Each source gets its own Scrapy crawler (its own politeness settings) in one Twi
 The `sources` table is first brought in step with the whole sources file, unless `--no-sync` says
 the caller already did (the DAG syncs once per run, not once per mapped crawl); either way each
 crawled source's own row is upserted when its run opens.
-Progress goes to stderr; at the end one JSON object per source is printed on stdout. Exit status:
-0 when every source succeeded, 1 when one failed, 2 when the crawl could not start (unknown
-source, bad sources file, unreachable or unmigrated database), with one line on stderr.
+Progress goes to stderr; at the end one JSON object per source is printed on stdout (status
+`skipped` for a source taken down, with a warning line). Exit status: 0 when every source
+succeeded or was skipped, 1 when one failed, 2 when the crawl could not start (unknown source,
+bad sources file, unreachable or unmigrated database), with one line on stderr.
 
 This is the whole interface of the crawl stage: `newsdesk crawl` and `newsdesk run` call it as a
 subprocess, because Twisted's reactor cannot be restarted and `pipeline` never imports `crawlers`.
@@ -26,6 +27,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pipeline.crawl import crawled_ok
+from pipeline.db.takedowns import TAKEN_DOWN
 from pipeline.errors import NewsdeskError
 
 USAGE_ERROR = 2
@@ -91,8 +94,10 @@ def _sync_all(sources: list[Any]) -> None:
         print(f"sources no longer in the YAML, deactivated: {', '.join(gone)}", file=sys.stderr)
 
 
-def _not_taken_down(sources: list[Any]) -> list[Any]:
-    """The sources without a takedown; each one left out is named in a one-line warning."""
+def _taken_down(sources: list[Any]) -> set[str]:
+    """The sources with a takedown, each named in a one-line warning. They are reported
+    `skipped`, not refused: a takedown can land between Airflow's sync and its crawl task, and
+    a usage error there would fail the task and retry it for nothing."""
     from pipeline.db import connect
     from pipeline.db.takedowns import taken_down_sources
 
@@ -101,9 +106,7 @@ def _not_taken_down(sources: list[Any]) -> list[Any]:
     for name in sorted(taken):
         print(f"source {name} is taken down (newsdesk takedown): inactive, not crawled",
               file=sys.stderr)
-    if sources and len(taken) == len(sources):
-        raise NewsdeskError("every source asked for is taken down: nothing to crawl")
-    return [s for s in sources if s.name not in taken]
+    return taken
 
 
 def _result_of(crawler: Any, recorder_cls: type) -> dict[str, Any] | None:
@@ -164,16 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["NEWSDESK_DATABASE_URL"] = _check_database()
         if not args.no_sync:
             _sync_all(load_sources(args.sources))
-        sources = _not_taken_down(sources)
+        taken = _taken_down(sources)
     except NewsdeskError as exc:
         print(f"python -m crawlers: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
 
-    from scrapy.crawler import AsyncCrawlerProcess
     from scrapy.settings import Settings
 
-    from crawlers.runs import CrawlRunRecorder
-    from crawlers.spiders.news import NewsSpider, manual_run_key
+    from crawlers.spiders.news import manual_run_key
 
     settings = Settings()
     settings.setmodule("crawlers.settings", priority="project")
@@ -190,30 +191,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.set(name.strip(), value, priority="cmdline")
     run_key = args.run_key or manual_run_key()
 
+    results = {name: {"source": name, "run_key": run_key, "status": "skipped",
+                      "error": TAKEN_DOWN, "pages_fetched": 0, "pages_failed": 0}
+               for name in taken}
+    to_crawl = [s for s in sources if s.name not in taken]
+    if to_crawl:  # no reactor for nothing: the stopper would wait on no task
+        results.update(_crawl(settings, to_crawl, run_key=run_key, limit=args.limit))
+    for source in sources:
+        print(json.dumps(results[source.name]), flush=True)
+    return 0 if all(crawled_ok(r) for r in results.values()) else 1
+
+
+def _crawl(settings: Any, sources: list[Any], **spider_args: Any) -> dict[str, dict[str, Any]]:
+    """Crawl the sources in one reactor; {name: its report}."""
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from crawlers.runs import CrawlRunRecorder
+    from crawlers.spiders.news import NewsSpider
+
     process = AsyncCrawlerProcess(settings)
     crawlers = [(source, process.create_crawler(NewsSpider)) for source in sources]
     tasks, _stopper = _crawl_in_turn(process, crawlers,
-                                     settings.getint("NEWSDESK_SOURCES_AT_ONCE"),
-                                     run_key=run_key, limit=args.limit)
+                                     settings.getint("NEWSDESK_SOURCES_AT_ONCE"), **spider_args)
     process.start(stop_after_crawl=False)  # the stopper stops it
-    started = [(s, crawler, task) for (s, crawler), task in zip(crawlers, tasks, strict=True)]
-
-    ok = True
-    for source, crawler, task in started:
+    results = {}
+    for (source, crawler), task in zip(crawlers, tasks, strict=True):
         result = _result_of(crawler, CrawlRunRecorder)
         if result is None:
             error = task.exception() if task.done() and not task.cancelled() else None
             result = {
                 "source": source.name,
-                "run_key": run_key,
+                "run_key": spider_args["run_key"],
                 "status": "failed",
                 "error": f"the crawl did not run: {error or 'stopped'}".splitlines()[0],
                 "pages_fetched": 0,
                 "pages_failed": 0,
             }
-        ok &= result["status"] == "success"
-        print(json.dumps(result), flush=True)
-    return 0 if ok else 1
+        results[source.name] = result
+    return results
 
 
 if __name__ == "__main__":

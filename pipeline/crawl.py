@@ -20,6 +20,12 @@ from pipeline.subprocesses import python_module, start_group, stop_group, stoppe
 _USAGE_ERROR = 2
 
 
+def crawled_ok(report: dict) -> bool:
+    """Whether a source's report is no failure: it succeeded, or was `skipped` (taken down
+    after the caller chose it)."""
+    return report["status"] in ("success", "skipped")
+
+
 def run_crawl(
     source_names: Sequence[str],
     *,

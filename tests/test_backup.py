@@ -4,11 +4,16 @@ versions, stories, dedupe keys), the refusal to overwrite data, and bad files na
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from pipeline.db import embedded
+from pipeline.db.backup import find_tools
+from pipeline.errors import NewsdeskError
 from tests.cli import newsdesk
 from tests.dedupe_helpers import add_sources, article, store
 
@@ -102,3 +107,45 @@ def test_a_missing_file_or_folder_is_named(db_url, tmp_path):
     assert result.returncode == 1 and str(missing) in result.stderr
     result = newsdesk("db", "backup", str(tmp_path / "no" / "such.dump"))
     assert result.returncode == 1 and "no such folder" in result.stderr
+
+
+def test_a_leftover_of_an_interrupted_restore_is_named_as_it_is_dropped(db_url, filled,
+                                                                         tmp_path):
+    file = tmp_path / "newsdesk.dump"
+    assert newsdesk("db", "backup", str(file)).returncode == 0
+    leftover = f"{conninfo_to_dict(db_url)['dbname']}_replaced"
+    with psycopg.connect(make_conninfo(db_url, dbname="postgres"), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(leftover)))
+        result = newsdesk("db", "restore", str(file), "--replace")
+        assert result.returncode == 0, result.stderr
+        assert [line for line in result.stderr.splitlines() if leftover in line] == [
+            f"newsdesk: dropping {leftover}, the database an interrupted restore replaced"]
+        assert not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                 [leftover]).fetchone()
+
+
+def _tools(folder: Path, version: str) -> Path:
+    """A folder whose pg_dump and pg_restore report `version`, as a PostgreSQL build's do."""
+    folder.mkdir()
+    for tool in ("pg_dump", "pg_restore"):
+        script = folder / tool
+        script.write_text(f"#!/bin/sh\necho '{tool} (PostgreSQL) {version}'\n")
+        script.chmod(0o755)
+    return folder
+
+
+def test_tools_of_the_servers_own_version_win_over_newer_ones(tmp_path, monkeypatch):
+    """A PostgreSQL 17 pg_restore sets transaction_timeout, which a 16 server rejects: the
+    embedded build's 17 is passed over for the 16 on PATH, and 17 alone is one line naming it."""
+    newer = _tools(tmp_path / "pg17", "17.2")
+    monkeypatch.setattr(embedded, "bin_dir", lambda: newer)
+    monkeypatch.setenv("PATH", str(_tools(tmp_path / "pg16", "16.4")))
+    assert find_tools(160002).version.startswith("pg_dump (PostgreSQL) 16.")
+
+    monkeypatch.setenv("PATH", str(newer))
+    if Path("/usr/lib/postgresql/16/bin/pg_restore").exists():
+        pytest.skip("this machine has PostgreSQL 16's client tools installed")
+    with pytest.raises(NewsdeskError) as raised:
+        find_tools(160002)
+    message = str(raised.value)
+    assert "17.2" in message and "PostgreSQL 16" in message and "\n" not in message

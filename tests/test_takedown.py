@@ -8,13 +8,16 @@ slow one crawls the demo site for real, takes down, and crawls it again.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
+from pipeline.db.takedowns import taken_down_keys
 from pipeline.demo_site import DemoSite, serve_demo_site
+from pipeline.processing.takedown import take_down_urls
 from pipeline.text.urls import url_key
 from tests.cli import newsdesk, run_demo
 from tests.dedupe_helpers import add_sources, article, store
@@ -129,6 +132,54 @@ def test_takedown_of_a_source_removes_every_row_and_keeps_it_inactive(db_url, st
     assert again.returncode == 0 and "already recorded" in again.stdout
 
 
+AMP = "https://dailyplanet.example/amp/story"
+STORY = "https://dailyplanet.example/story"
+
+
+def _store_story(conn: psycopg.Connection, *pages: tuple[str, str, datetime]) -> None:
+    """Each (address, title, fetched) stores the article with canonical STORY from that
+    address's raw page, keyed as the crawl keys it; the upsert links whichever pages changed it."""
+    add_sources(conn)
+    for url, title, fetched in pages:
+        store(conn, [replace(article(url, BODY, title=title, fetched_at=fetched),
+                             canonical_url=STORY)])
+        conn.execute("UPDATE raw_pages SET url = final_url, url_key = final_url"
+                     " WHERE final_url = %s", [url])
+    conn.commit()
+
+
+def _left_after_amp_takedown(conn: psycopg.Connection) -> tuple[list, list, set[str]]:
+    removed = take_down_urls(conn, [AMP])
+    return (conn.execute("SELECT canonical_url FROM articles").fetchall(),
+            conn.execute("SELECT url FROM raw_pages").fetchall(),
+            set(removed.keys))
+
+
+def test_takedown_of_an_amp_address_takes_down_the_canonical_one_and_its_pages(db_url):
+    """Stored from the AMP page; the canonical page fetched later, unchanged, fed nothing."""
+    later = datetime(2026, 3, 15, 14, 0, tzinfo=UTC)
+    with psycopg.connect(db_url) as conn:
+        _store_story(conn, (AMP, "Story", datetime(2026, 3, 15, 13, 0, tzinfo=UTC)),
+                     (STORY, "Story", later))
+        assert conn.execute("SELECT count(*) FROM raw_pages").fetchone() == (2,)
+        articles, pages, keys = _left_after_amp_takedown(conn)
+        assert (articles, pages) == ([], [])
+        assert keys == {url_key(AMP), url_key(STORY)}
+        assert taken_down_keys(conn, [url_key(STORY)]) == {url_key(STORY)}
+
+
+def test_takedown_of_an_amp_address_finds_an_article_that_a_later_page_updated(db_url):
+    """The article's raw_page_id points at the canonical page; only its earlier version
+    remembers the AMP page."""
+    with psycopg.connect(db_url) as conn:
+        _store_story(conn, (AMP, "Story", datetime(2026, 3, 15, 13, 0, tzinfo=UTC)),
+                     (STORY, "Story, updated", datetime(2026, 3, 15, 14, 0, tzinfo=UTC)))
+        assert conn.execute("SELECT count(*) FROM article_versions").fetchone() == (1,)
+        articles, pages, keys = _left_after_amp_takedown(conn)
+        assert (articles, pages) == ([], [])
+        assert keys == {url_key(AMP), url_key(STORY)}
+
+
 def test_bad_input_is_one_line_and_changes_nothing(db_url, stored):
     for args, culprit in ((["ftp://dailyplanet.example/a"], "ftp://dailyplanet.example/a"),
                           (["--source", "nosuch"], "nosuch"), ([], "URL"),
@@ -235,3 +286,24 @@ def test_a_taken_down_source_is_not_selected_and_stays_inactive(db_url, tmp_path
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT name, active FROM sources ORDER BY name").fetchall()
     assert rows == [("alpha", True), ("beta", False)]
+
+
+def test_a_source_taken_down_after_the_sync_is_skipped_not_failed(db_url, tmp_path):
+    """Airflow syncs and selects, then a takedown lands before the crawl task: the crawler
+    reports the source skipped (no retry for nothing), and the run summary does not fail it."""
+    from pipeline.airflow.daily import crawl_sources, sync_and_select
+    from pipeline.airflow.summary import run_statistics
+
+    path = tmp_path / "s.yaml"
+    path.write_text("sources:\n- name: beta\n  homepage: https://beta.example/\n")
+    assert sync_and_select(path, database_url=db_url) == {"default": ["beta"]}
+    assert newsdesk("takedown", "--source", "beta").returncode == 0
+
+    (report,) = crawl_sources(["beta"], "2026-12-07", sources_path=path, database_url=db_url)
+    assert (report["status"], report["error"]) == ("skipped", "taken down (newsdesk takedown)")
+    statistics = run_statistics("2026-12-07", ["beta"], database_url=db_url)
+    assert statistics["failed"] == [] and statistics["sources"]["beta"]["status"] == "skipped"
+
+    result = newsdesk("crawl", "--source", "beta", "--sources", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "source beta is taken down" in result.stderr and "skipped" in result.stdout

@@ -126,7 +126,7 @@ def crawl_sources(
     so the task fails and is retried; a rerun upserts the same crawl_runs rows. Returns the
     reports of the sources it crawled.
     """
-    from pipeline.crawl import run_crawl
+    from pipeline.crawl import crawled_ok, run_crawl
 
     todo = list(names)
     if retry:
@@ -153,7 +153,7 @@ def crawl_sources(
             report.get("pages_updated", 0), report["pages_failed"], report.get("requests", 0),
             report.get("elapsed_seconds", 0.0),
         )
-        if report["status"] != "success":
+        if not crawled_ok(report):
             failed.append(f"{name}: crawl failed: {redact(str(report.get('error')))}")
     if failed:
         raise CrawlFailed("; ".join(failed))

@@ -13,7 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pipeline.crawl import crawled_ok
 from pipeline.db import connect, redact
+from pipeline.db.takedowns import TAKEN_DOWN, taken_down_sources
 from pipeline.errors import NewsdeskError
 
 log = logging.getLogger(__name__)
@@ -94,10 +96,12 @@ def run_statistics(
     """The run's per-source statistics from `crawl_runs`, logged as a table; small, for XCom.
 
     `failed` lists the sources whose crawl did not succeed, including any with no crawl_runs
-    row for this run key (its crawl never started).
+    row for this run key (its crawl never started) unless it is taken down: the takedown
+    deleted its runs, or landed after the sync chose it and the crawler skipped it.
     """
     with connect(database_url) as conn:
         rows = conn.execute(_RUN_ROWS, {"run_key": run_key, "names": list(names)}).fetchall()
+        taken = taken_down_sources(conn, names)
     by_source: dict[str, dict[str, Any]] = {}
     for (source, status, fetched, failed, new, updated, errors, error, started, finished) in rows:
         by_source[source] = {
@@ -107,8 +111,9 @@ def run_statistics(
         }
     for name in names:
         by_source.setdefault(name, {
-            "status": "missing", "pages_fetched": 0, "pages_failed": 0, "articles_new": 0,
-            "articles_updated": 0, "errors": 0, "error": "no crawl run recorded", "seconds": None,
+            "status": "skipped" if name in taken else "missing", "pages_fetched": 0,
+            "pages_failed": 0, "articles_new": 0, "articles_updated": 0, "errors": 0,
+            "error": TAKEN_DOWN if name in taken else "no crawl run recorded", "seconds": None,
         })
     totals = {
         key: sum(r[key] for r in by_source.values())
@@ -121,7 +126,7 @@ def run_statistics(
           r["error"] or ""] for n, r in sorted(by_source.items())]
         + [["total", "", *totals.values(), "", ""]],
     ))
-    failed = sorted(n for n, r in by_source.items() if r["status"] != "success")
+    failed = sorted(n for n, r in by_source.items() if not crawled_ok(r))
     return {"run_key": run_key, "sources": by_source, "totals": totals, "failed": failed}
 
 

@@ -6,7 +6,7 @@ import argparse
 
 from pipeline.cli.console import print_crawl_reports
 from pipeline.cli.options import add_selection_options, add_sources_option, selected_sources
-from pipeline.crawl import run_crawl
+from pipeline.crawl import crawled_ok, run_crawl
 from pipeline.db import connect_migrated
 
 
@@ -29,4 +29,4 @@ def handle(args: argparse.Namespace) -> int:
         verbose=args.verbose,
     )
     print_crawl_reports(reports)
-    return 0 if all(r["status"] == "success" for r in reports) else 1
+    return 0 if all(crawled_ok(r) for r in reports) else 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 
 from pipeline.cli.console import print_run_summary, progress, stderr
-from pipeline.crawl import start_crawl
+from pipeline.crawl import crawled_ok, start_crawl
 from pipeline.db import connect_migrated
 from pipeline.outputs.search import index_pending
 from pipeline.processing.stage import ProcessStats, count_pending, process_pending
@@ -24,7 +24,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(r["status"] == "success" for r in self.reports)
+        return all(crawled_ok(r) for r in self.reports)
 
 
 def run_pipeline(

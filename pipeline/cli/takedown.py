@@ -15,7 +15,8 @@ Deletes, in one transaction, every row the URLs or sources have: raw pages, arti
 versions, duplicate pairs and dedupe keys, search vectors, skipped pages; stories left empty are
 deleted and the others recomputed. A source also loses its crawl runs, discovery documents and
 learned boilerplate, and stays inactive whatever the sources file says. Each is recorded in the
-takedowns table: the crawl and import-warc refuse it from then on. Rerunning is harmless."""
+takedowns table, a URL with its article's canonical address and the other addresses it was
+stored from: the crawl and import-warc refuse them from then on. Rerunning is harmless."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,9 +1,11 @@
 """`newsdesk db backup` and `db restore`: pg_dump's custom format, and pg_restore into a fresh
 database that then takes the old one's name.
 
-The tools are the embedded server's own build (pgserver ships pg_dump and pg_restore beside its
-postgres), else the first on PATH of the server's major version or later: pg_dump refuses a
-newer server, and pg_restore an archive of a newer pg_dump.
+The tools are of the server's own major version: the embedded server's build (pgserver ships
+pg_dump and pg_restore beside its postgres) first, then Debian's versioned folder, then PATH.
+Older ones cannot serve (pg_dump refuses a newer server, pg_restore a newer archive) and newer
+ones break the round trip: a PostgreSQL 17 pg_restore sets `transaction_timeout`, which a 16
+server rejects.
 
 Restore never leaves a half-restored database. It restores into a scratch database (one
 transaction, stopping at the first error) and swaps it in with two renames in one transaction:
@@ -19,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,10 +59,10 @@ class Tools:
 
 
 def find_tools(server_version: int) -> Tools:
-    """The pgserver build's tools, else the first on PATH that can dump a server of
-    `server_version` (psycopg's number, 160002 for 16.2)."""
+    """The first pg_dump/pg_restore pair of the major version of `server_version` (psycopg's
+    number, 160002 for 16.2), else one line naming what was found."""
     major = server_version // 10000
-    candidates = [embedded.bin_dir()]
+    candidates = [embedded.bin_dir(), Path(f"/usr/lib/postgresql/{major}/bin")]
     on_path = shutil.which("pg_dump")
     if on_path:
         candidates.append(Path(on_path).resolve().parent)
@@ -70,11 +73,12 @@ def find_tools(server_version: int) -> Tools:
         version = subprocess.run([str(bin_dir / "pg_dump"), "--version"], capture_output=True,
                                  text=True).stdout.strip()
         match = _VERSION.search(version)
-        if match and int(match[1]) >= major:
+        if match and int(match[1]) == major:
             return Tools(bin_dir, version)
-        found.append(version or str(bin_dir))
-    raise NewsdeskError(f"no pg_dump for PostgreSQL {major} or later (found: "
-                        f"{', '.join(found) or 'none'}); install PostgreSQL {major}'s client tools")
+        found.append(f"{version or 'no version'} in {bin_dir}")
+    raise NewsdeskError(f"no pg_dump of PostgreSQL {major}, the server's version (found: "
+                        f"{'; '.join(found) or 'none'}); install PostgreSQL {major}'s client "
+                        "tools")
 
 
 def backup(url: str, file: Path) -> Tools:
@@ -108,6 +112,10 @@ def restore(url: str, file: Path, *, replace: bool = False) -> Tools:
                             f"{file} (back it up first with `newsdesk db backup`)")
     scratch, old = f"{name}_restoring", f"{name}_replaced"
     with _admin(url) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [old]).fetchone():
+            # A restore stopped between its swap and its drop: what it replaced, said once.
+            print(f"newsdesk: dropping {old}, the database an interrupted restore replaced",
+                  file=sys.stderr)
         for db in (scratch, old):  # leftovers of an interrupted restore
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(db)))
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 
 import psycopg
 
+#: Why a taken-down source has no crawl: its `skipped` report's error, and the run summary's.
+TAKEN_DOWN = "taken down (newsdesk takedown)"
+
 _SOURCES = "SELECT source FROM takedowns WHERE source = ANY(%s)"
 _KEYS = "SELECT url_key FROM takedowns WHERE url_key = ANY(%s)"
 

@@ -1,9 +1,13 @@
 """Takedown: delete a URL's or a source's rows everywhere they live, in one transaction, and
 record it in `takedowns` so that no crawl or WARC import brings it back.
 
-A URL reaches its raw pages (by URL key) and its article (canonical URL, or fed by one of those
-pages); the article reaches the other raw pages it was stored from, whose keys are taken down
-too, so an AMP or `?ref=` address of the same article is not fetched again either. Deleting an
+A URL reaches its raw pages (by URL key) and its article: by canonical URL, by the address it
+was fetched from, or by one of those pages having fed it, now or in an earlier version. The
+article reaches every raw page it was stored from (its current one, its versions', the page at
+its canonical address), all deleted; their keys and the article's canonical key are taken down
+too, so neither the canonical address nor an AMP or `?ref=` address of the same article is
+fetched again. A page of the article that never fed a stored version (an AMP copy processed
+after the canonical page, unchanged) is linked to it by nothing stored and stays. Deleting an
 article deletes its versions, duplicate pairs, band keys and search vector (a column); its story
 is recomputed (counts, original) or deleted when it has no article left. A story whose removed
 article was the only link between the others keeps them together until `newsdesk dedupe
@@ -25,14 +29,24 @@ from pipeline.dedupe.stories import update_stories
 from pipeline.errors import NewsdeskError
 from pipeline.text.urls import url_key, url_to_request
 
-_PAGES_OF_URLS = "SELECT id, url_key, url FROM raw_pages WHERE url_key = ANY(%s)"
+_PAGES_OF_URLS = "SELECT id FROM raw_pages WHERE url_key = ANY(%s)"
 _PAGES_OF_SOURCE = "SELECT id FROM raw_pages WHERE source = %s"
-_PAGES_BY_ID = "SELECT id, url_key, url FROM raw_pages WHERE id = ANY(%s)"
+# Neither articles nor article_versions has an index on raw_page_id: one scan of each per
+# takedown, as for article_bands.
 _ARTICLES_OF_URLS = """
-SELECT id, story_id, raw_page_id FROM articles
- WHERE canonical_url = ANY(%s) OR raw_page_id = ANY(%s)"""
+SELECT id, story_id, canonical_url FROM articles
+ WHERE canonical_url = ANY(%(keys)s) OR url = ANY(%(urls)s) OR raw_page_id = ANY(%(pages)s)
+    OR id IN (SELECT article_id FROM article_versions WHERE raw_page_id = ANY(%(pages)s))"""
 _ARTICLES_OF_SOURCE = """
-SELECT id, story_id, raw_page_id FROM articles WHERE source = %s OR raw_page_id = ANY(%s)"""
+SELECT id, story_id, canonical_url FROM articles
+ WHERE source = %(source)s OR raw_page_id = ANY(%(pages)s)
+    OR id IN (SELECT article_id FROM article_versions WHERE raw_page_id = ANY(%(pages)s))"""
+#: Every raw page the articles were stored from, and the pages at their canonical addresses.
+_PAGES_OF_ARTICLES = """
+SELECT id, url_key, url FROM raw_pages
+ WHERE id = ANY(%(pages)s) OR url_key = ANY(%(keys)s)
+    OR id IN (SELECT raw_page_id FROM articles WHERE id = ANY(%(ids)s)
+              UNION ALL SELECT raw_page_id FROM article_versions WHERE article_id = ANY(%(ids)s))"""
 
 #: (table, statement) deleting an article set's rows, dependents first. duplicate_pairs and
 #: article_versions would go by ON DELETE CASCADE; deleted explicitly so that each is counted.
@@ -81,23 +95,23 @@ def take_down_urls(
 ) -> Removed:
     """Delete every row of the pages and articles at `urls` and refuse them from now on."""
     given: dict[str, str] = {}
+    requests = []
     for url in urls:
         request = url_to_request(url)
         parts = urlsplit(request)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise NewsdeskError(f"{url!r}: not an http(s) URL")
         given.setdefault(url_key(request), request)
+        requests.append(request)
     removed = Removed()
     with conn.transaction():
         lock(conn)  # dedupe's lock: no process run regroups these stories meanwhile
-        pages = conn.execute(_PAGES_OF_URLS, [list(given)]).fetchall()
-        articles = conn.execute(
-            _ARTICLES_OF_URLS, [list(given), [p[0] for p in pages]]).fetchall()
-        known = {p[0] for p in pages}
-        pages += conn.execute(_PAGES_BY_ID, [
-            [a[2] for a in articles if a[2] is not None and a[2] not in known]]).fetchall()
-        _delete(conn, removed, articles, [p[0] for p in pages])
-        for _, key, url in pages:
+        pages = [p for (p,) in conn.execute(_PAGES_OF_URLS, [list(given)]).fetchall()]
+        articles = conn.execute(_ARTICLES_OF_URLS, {
+            "keys": list(given), "urls": requests, "pages": pages,
+        }).fetchall()
+        for key, url in [*_delete(conn, removed, articles, pages),
+                         *((url_key(a[2]), a[2]) for a in articles)]:
             given.setdefault(key, url)
         removed.count("skipped_pages", conn.execute(
             "DELETE FROM skipped_pages WHERE url_key = ANY(%s)", [list(given)]).rowcount)
@@ -112,11 +126,11 @@ def take_down_source(conn: psycopg.Connection, name: str, reason: str | None = N
     removed = Removed()
     with conn.transaction():
         lock(conn)
-        pages = [p[0] for p in conn.execute(_PAGES_OF_SOURCE, [name]).fetchall()]
-        articles = conn.execute(_ARTICLES_OF_SOURCE, [name, pages]).fetchall()
-        # An article of the source stored from a page another source's discovery found.
-        known = set(pages)
-        pages += [a[2] for a in articles if a[2] is not None and a[2] not in known]
+        pages = [p for (p,) in conn.execute(_PAGES_OF_SOURCE, [name]).fetchall()]
+        # Also an article of another source fed by one of these pages, and the pages of
+        # another source's discovery an article of this source was stored from.
+        articles = conn.execute(_ARTICLES_OF_SOURCE, {"source": name, "pages": pages}
+                                ).fetchall()
         _delete(conn, removed, articles, pages)
         for table, statement in _SOURCE_ROWS:
             removed.count(table, conn.execute(statement, {"source": name}).rowcount)
@@ -127,9 +141,14 @@ def take_down_source(conn: psycopg.Connection, name: str, reason: str | None = N
 
 
 def _delete(conn: psycopg.Connection, removed: Removed, articles: list[tuple],
-            page_ids: list[int]) -> None:
-    """Delete the articles (dependents first), then their stories' leftovers, then the pages."""
+            page_ids: list[int]) -> list[tuple[str, str]]:
+    """Delete the articles (dependents first), then their stories' leftovers, then the pages
+    given and every page of the articles; returns the (url_key, url) of the pages deleted."""
     ids = [a[0] for a in articles]
+    # Read before the articles go: their raw_page_id and versions are the links.
+    pages = conn.execute(_PAGES_OF_ARTICLES, {
+        "pages": page_ids, "ids": ids, "keys": sorted({url_key(a[2]) for a in articles}),
+    }).fetchall()
     stories = sorted({a[1] for a in articles if a[1] is not None})
     for table, statement in _ARTICLE_ROWS:
         removed.count(table, conn.execute(statement, {"ids": ids}).rowcount)
@@ -139,4 +158,5 @@ def _delete(conn: psycopg.Connection, removed: Removed, articles: list[tuple],
     update_stories(conn, left)
     removed.stories_recomputed = len(left)
     removed.count("raw_pages", conn.execute(
-        "DELETE FROM raw_pages WHERE id = ANY(%s)", [page_ids]).rowcount)
+        "DELETE FROM raw_pages WHERE id = ANY(%s)", [[p[0] for p in pages]]).rowcount)
+    return [(key, url) for _, key, url in pages]
