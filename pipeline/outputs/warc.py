@@ -24,9 +24,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from pipeline import MAX_PAGE_BYTES
+from pipeline.atomic import atomic_write
 from pipeline.db.takedowns import taken_down_keys, taken_down_sources
 from pipeline.errors import NewsdeskError
-from pipeline.outputs.atomic import atomic_write
 from pipeline.sources.config import Source
 from pipeline.text.urls import url_key
 
