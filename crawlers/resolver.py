@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from urllib.request import getproxies
 
 from scrapy.resolver import CachingHostnameResolver
+from scrapy.utils.misc import load_object
 from twisted.internet.interfaces import IResolutionReceiver
 from zope.interface import provider
 
@@ -80,6 +81,8 @@ class PublicAddressResolver(CachingHostnameResolver):
     def from_crawler(cls, crawler: Any, reactor: Any) -> PublicAddressResolver:
         resolver = super().from_crawler(crawler, reactor)
         resolver.allow_private = crawler.settings.getbool("NEWSDESK_ALLOW_PRIVATE_ADDRESSES")
+        if lookup := crawler.settings.get("NEWSDESK_NAME_LOOKUP"):
+            resolver.original_resolver = load_object(lookup)(resolver.original_resolver)
         if crawler.settings.getbool("HTTPPROXY_ENABLED"):
             # The operator's proxy (Scrapy's HttpProxyMiddleware reads the same variables) is
             # often internal; through it, the proxy resolves the page's host, not us.

@@ -18,12 +18,15 @@ import pytest
 import yaml
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 
 from crawlers import resolver
 from crawlers.middlewares import PrivateAddressGuardMiddleware
 from crawlers.page_rules import parse_tdmrep
+from crawlers.probe.dry_run import dry_run_settings
 from crawlers.resolver import PublicAddressResolver
 from crawlers.spiders.news import NewsSpider
 from pipeline.text.urls import is_public_address
@@ -131,13 +134,13 @@ def test_the_connection_refuses_a_name_that_resolves_to_loopback(
     db_url: str, tmp_path: Path
 ) -> None:
     """The guard is taken out, as if it had seen a public answer (DNS rebinding): the resolver
-    the connection asks must still refuse the loopback one. A source that allows private
-    addresses gets it."""
+    the connection asks, the one crawlers.settings ships, must still refuse the loopback one
+    (only the DNS beneath it is the test's). A source that allows private addresses gets it."""
     feed = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
     with HostileSite({"/feed/": ({"Content-Type": "application/rss+xml"}, feed)}) as site:
         base = f"http://news.rebind.test:{site.port}"
         unguarded = json.dumps({"crawlers.middlewares.PrivateAddressGuardMiddleware": None})
-        hostile_dns = ["-s", "TWISTED_DNS_RESOLVER=tests.hostile_dns.LoopbackNames"]
+        hostile_dns = ["-s", "NEWSDESK_NAME_LOOKUP=tests.hostile_dns.LoopbackDNS"]
         sources = write_source(tmp_path / "s.yaml", base + "/", feeds=[base + "/feed/"])
         refused = crawl("--source", "hostile", "--sources", str(sources), *hostile_dns,
                         "-s", f"DOWNLOADER_MIDDLEWARES={unguarded}")
@@ -152,6 +155,14 @@ def test_the_connection_refuses_a_name_that_resolves_to_loopback(
                                allow_private_addresses=True)  # fmt: skip
         crawl("--source", "hostile", "--sources", str(allowed), *hostile_dns)
         assert "/feed/" in site.asked  # the guard let the name through, so may the connection
+
+
+def test_the_crawl_and_the_probes_connect_through_the_rebinding_safe_resolver() -> None:
+    crawl_settings = Settings()
+    crawl_settings.setmodule("crawlers.settings")
+    for settings in (crawl_settings, dry_run_settings()):  # `python -m crawlers`, the probes
+        assert load_object(settings["TWISTED_DNS_RESOLVER"]) is PublicAddressResolver
+        assert not settings["NEWSDESK_NAME_LOOKUP"]  # the system's lookup beneath it
 
 
 def test_the_operators_proxy_may_be_private(monkeypatch: pytest.MonkeyPatch) -> None:
