@@ -27,6 +27,7 @@ from pipeline.errors import NewsdeskError
 from pipeline.outputs import warc
 from pipeline.sources.config import Source
 from pipeline.sources.sync import upsert_sources
+from tests.cli import newsdesk as run_newsdesk
 
 ALPHA = Source(name="alpha", homepage="https://alpha.example/", allowed_domains=["shared.example"])
 BETA = Source(name="beta", homepage="https://beta.example/", allowed_domains=["shared.example"])
@@ -149,6 +150,19 @@ def test_import_warc_names_the_records_it_refused(db_url, tmp_path, newsdesk):
     ]
     assert "0 unchanged, 22 skipped (not on alpha's site)" in " ".join(out.split())
     assert _pages(db_url) == {}
+
+
+def test_a_long_refused_url_is_one_line_on_piped_stderr(db_url, tmp_path):
+    """A subprocess, stderr a pipe as in `newsdesk import-warc ... 2>&1 | grep refused`."""
+    long = "https://gamma.example/" + "section/" * 20 + "story"
+    path = tmp_path / "long.warc.gz"
+    _warc(path, {"uri": long, "body": b"<p>planted</p>"})
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(json.dumps({"sources": [s.model_dump(mode="json") for s in SOURCES]}))
+    result = run_newsdesk("import-warc", str(path), "--sources", str(sources),
+                          "--source", "alpha", env={"COLUMNS": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [f"refused {long}: not on alpha's site"]
 
 
 # --- exports: whole files or none, formulas inert, bad paths one line ---------------------------

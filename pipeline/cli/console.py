@@ -38,11 +38,12 @@ class LiteralConsole(Console):
         return super().render_str(escape_controls(text), **kwargs)
 
 
-#: Width of tables written to a pipe or file: nothing a row holds is folded ("daily/plane/t"
-#: across two lines breaks grep and cut); a terminal keeps its own width.
+#: Width of what is written to a pipe or file: nothing a row or message holds is folded
+#: ("daily/plane/t" across two lines breaks grep and cut, a long URL in a warning too); a
+#: terminal keeps its own width.
 PIPED_WIDTH = 100_000
 stdout = LiteralConsole(width=None if sys.stdout.isatty() else PIPED_WIDTH)
-stderr = LiteralConsole(stderr=True)
+stderr = LiteralConsole(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 
 @contextmanager
