@@ -86,6 +86,8 @@ def write_source(path: Path, homepage: str, **fields: object) -> Path:
 EMBEDDED_PRIVATE = [
     "::127.0.0.1",  # IPv4-compatible
     "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:0:7f00:1",  # SIIT IPv4-translated (::ffff:0:0:0/96) of 127.0.0.1
+    "::ffff:0:a9fe:a9fe",  # SIIT of 169.254.169.254
     "2002:7f00:1::",  # 6to4 of 127.0.0.1
     "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254 (cloud metadata)
     "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
@@ -108,7 +110,7 @@ def test_ipv6_forms_embedding_a_private_ipv4_address_are_refused(
 
 @pytest.mark.parametrize(
     "address", ["93.184.216.34", "2606:2800:220:1::", "::ffff:93.184.216.34",
-                "2002:5db8:d822::", "64:ff9b::5db8:d822"],
+                "::ffff:0:5db8:d822", "2002:5db8:d822::", "64:ff9b::5db8:d822"],
 )  # fmt: skip
 def test_the_same_forms_embedding_a_public_ipv4_address_pass(address: str) -> None:
     assert is_public_address(address)

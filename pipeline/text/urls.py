@@ -109,15 +109,19 @@ def amp_to_canonical(url: str) -> str:
     return urlunsplit((parts.scheme, host, path, urlencode(query), parts.fragment))
 
 
-#: IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96) and
-#: NAT64's well-known prefix (RFC 6052), which reaches that IPv4 address on a NAT64 network.
-_IPV4_IN_LAST_32_BITS = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96),
+#: SIIT's IPv4-translated addresses (::ffff:0:0:0/96, RFC 2765; not the IPv4-mapped ::ffff:0:0/96
+#: Python knows) and NAT64's well-known prefix (RFC 6052): each reaches that IPv4 address on a
+#: translating network.
+_IPV4_IN_LAST_32_BITS = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"),
+                         ipaddress.IPv6Network("64:ff9b::/96"))
 #: NAT64 local-use prefix (RFC 8215): site-local by definition, whatever it embeds.
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address leads to: mapped, compatible, NAT64, 6to4, Teredo."""
+    """The IPv4 addresses an IPv6 address leads to: mapped, compatible, SIIT, NAT64, 6to4,
+    Teredo."""
     if address.ipv4_mapped is not None:
         return [address.ipv4_mapped]
     if address.sixtofour is not None:
