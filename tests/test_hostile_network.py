@@ -129,6 +129,24 @@ def test_a_host_that_does_not_resolve_is_refused() -> None:
         asyncio.run(guard.process_request(request))
 
 
+def test_behind_a_proxy_a_host_that_does_not_resolve_here_is_refused_naming_the_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the proxy may resolve outside names: still refused (the guard cannot vet the host),
+    the proxy named so the operator sees why, its credentials not."""
+    monkeypatch.setenv("http_proxy", "http://crawler:s3cret@proxy.corp.test:3128")
+    monkeypatch.setenv("no_proxy", "bypassed.invalid")
+    guard = _guard()
+    for url, proxied in [("http://nonexistent.invalid/feed", True),
+                         ("http://bypassed.invalid/feed", False),  # no_proxy: no proxy applies
+                         ("https://nonexistent.invalid/feed", False)]:  # no https_proxy
+        with pytest.raises(DNSLookupError, match="does not resolve") as refused:
+            asyncio.run(guard.process_request(Request(url)))
+        message = str(refused.value)
+        assert ("through proxy http://proxy.corp.test:3128 too" in message) is proxied, message
+        assert "s3cret" not in message
+
+
 # --- the connection's own lookup ----------------------------------------------------------------
 
 @pytest.mark.slow  # two crawls
