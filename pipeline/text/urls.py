@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -180,3 +181,18 @@ def registered_domain(url_or_host: str) -> str:
 def same_site(url_a: str, url_b: str) -> bool:
     """True when both URLs are on the same registered domain."""
     return bool(url_a and url_b) and registered_domain(url_a) == registered_domain(url_b)
+
+
+def on_domains(url: str, domains: Iterable[str]) -> bool:
+    """True when `url` is http(s) on one of the domains or a subdomain of one: the hosts a
+    source's crawl may fetch from, and a WARC record's source. Scrapy's url_is_from_any_domain
+    compares the netloc, port included, so it would refuse every page of a site served on a
+    port. Not a URL at all (`http://[::1`): False."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))
