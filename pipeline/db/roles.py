@@ -7,19 +7,17 @@ already exists keeps its login and whatever it could already do.
 
 from __future__ import annotations
 
-import re
-
 import psycopg
 from psycopg import sql
 
 from pipeline.errors import NewsdeskError
+from pipeline.text.cleaning import escape_controls
 
 #: Names PostgreSQL reserves or reads as a keyword in GRANT ... TO: a role by one of these names
 #: is refused, or is not the role the user means.
 RESERVED_NAMES = {"public", "none", "current_user", "current_role", "session_user", "user"}
 #: PostgreSQL's NAMEDATALEN - 1: a longer name is silently cut, maybe to an existing role's name.
 MAX_NAME_BYTES = 63
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 _GRANTS = (
     "GRANT CONNECT ON DATABASE {db} TO {role}",
@@ -46,7 +44,7 @@ def check_role_name(role: str) -> None:
     """Refuse, in one line, a name that is empty, reserved, too long or holds control characters."""
     if not role:
         raise NewsdeskError("role name is empty")
-    if _CONTROL.search(role):
+    if escape_controls(role, keep="") != role:
         raise NewsdeskError(f"role name {role!r} holds a control character")
     if role.startswith("pg_") or role.lower() in RESERVED_NAMES:
         raise NewsdeskError(f"role name {role!r} is reserved by PostgreSQL")
