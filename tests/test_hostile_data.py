@@ -303,6 +303,37 @@ def test_grant_analyst_on_an_existing_role_takes_nothing_away(db_url, newsdesk):
         _drop(db_url, role)
 
 
+@pytest.mark.parametrize(("privilege", "table"),
+                         [("INSERT", "articles"), ("UPDATE", "raw_pages"), ("DELETE", "articles")])
+def test_grant_analyst_keeps_the_password_of_a_role_that_writes_newsdesk(
+        db_url, newsdesk, monkeypatch, privilege, table):
+    """The app's runtime login (neither the user migrating nor an owner) writes the data: a new
+    password would lock the app out. A role that only reads may get one."""
+    writer, reader = _role(db_url, "LOGIN PASSWORD 'app-secret'"), _role(db_url, "LOGIN")
+    stored = "SELECT rolpassword FROM pg_authid WHERE rolname = %s"
+    monkeypatch.setenv("NEWSDESK_TEST_PASSWORD", "new secret")
+    try:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
+                sql.SQL(privilege), sql.Identifier(table), sql.Identifier(writer)))
+            before = conn.execute(stored, [writer]).fetchone()[0]
+        status, _, err = newsdesk("db", "grant-analyst", writer,
+                                  "--password-env", "NEWSDESK_TEST_PASSWORD")
+        assert status == 1
+        assert err == (f"newsdesk db: error: role '{writer}' can write newsdesk's articles or "
+                       "raw_pages (the app's own login?): its password is not changed here\n")
+        assert newsdesk("db", "grant-analyst", writer)[0] == 0  # read rights: still added
+        status, _, err = newsdesk("db", "grant-analyst", reader,
+                                  "--password-env", "NEWSDESK_TEST_PASSWORD")
+        assert status == 0, err
+        with psycopg.connect(db_url) as conn:
+            assert conn.execute(stored, [writer]).fetchone()[0] == before
+            assert conn.execute(stored, [reader]).fetchone()[0] is not None
+    finally:
+        _drop(db_url, writer)
+        _drop(db_url, reader)
+
+
 class _Recording(psycopg.Connection):
     """A real connection that keeps the text of every statement it sends."""
 
