@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +32,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from pipeline.text.dates import parse_written_offset
+from pipeline.text.urls import on_domains
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +42,6 @@ FEED, SITEMAP, LISTING = "feed", "sitemap", "listing"
 Discovered = tuple[str, dict[str, Any]]
 
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-def on_domains(url: str, domains: Iterable[str]) -> bool:
-    """True when the URL is http(s) on one of the domains or a subdomain of one."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))
 
 
 def _clean_url(href: str | None, base: str) -> str | None:

@@ -10,6 +10,10 @@ back to the engine, which sends it through every downloader middleware again, th
 This is the policy check, with the source's name in its one-line refusal. The connection makes
 its own lookup a moment later, which `crawlers.resolver.PublicAddressResolver` filters the same
 way, so a DNS server answering differently the second time (DNS rebinding) gains nothing.
+
+Behind the operator's HTTP proxy the guard still vets each host with this machine's DNS, so a
+host only the proxy can resolve is refused (the refusal names the proxy), and the proxy's own
+lookup, not ours, picks the address connected to: there, rebinding is not caught.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ import ipaddress
 import logging
 import socket
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from urllib.request import proxy_bypass
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
-from crawlers.resolver import allow_private_host
+from crawlers.resolver import allow_private_host, operator_proxies
 from pipeline.text.urls import is_public_address
 
 if TYPE_CHECKING:
@@ -64,6 +70,7 @@ class PrivateAddressGuardMiddleware:
         allowed_origins: frozenset[str] = frozenset(),
         *,
         allow_private: bool = False,
+        proxies: dict[str, str] | None = None,
     ) -> None:
         self.stats = stats
         self.source = source
@@ -73,6 +80,8 @@ class PrivateAddressGuardMiddleware:
         self.allowed_origins = allowed_origins
         # host -> the non-public addresses it resolved to ([] when public); one lookup per host.
         self._verdicts: dict[str, list[str]] = {}
+        # scheme -> the operator's proxy, as HttpProxyMiddleware (after this one) will apply it.
+        self.proxies = proxies or {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuardMiddleware:
@@ -83,6 +92,7 @@ class PrivateAddressGuardMiddleware:
                 o.lower() for o in crawler.settings.getlist("NEWSDESK_ALLOWED_PRIVATE_ORIGINS")
             ),
             allow_private=crawler.settings.getbool("NEWSDESK_ALLOW_PRIVATE_ADDRESSES"),
+            proxies=operator_proxies() if crawler.settings.getbool("HTTPPROXY_ENABLED") else {},
         )
 
     async def process_request(self, request: Request) -> None:
@@ -100,8 +110,8 @@ class PrivateAddressGuardMiddleware:
             except OSError as exc:
                 # Unvetted is refused. A lookup error, not IgnoreRequest: it may pass (retried,
                 # and not remembered as a lasting failure); not cached, so the retry looks again.
-                raise DNSLookupError(f"refused {request.url}: {host} does not resolve ({exc})") \
-                    from exc
+                raise DNSLookupError(f"refused {request.url}: {host} does not resolve ({exc})"
+                                     f"{self._through_proxy(request, host)}") from exc
             self._verdicts[host] = non_public_addresses(addresses)
         bad = self._verdicts[host]
         if bad:
@@ -109,7 +119,18 @@ class PrivateAddressGuardMiddleware:
             message = (
                 f"refused {request.url}: {host} resolves to non-public address "
                 f"{', '.join(bad)} (source '{self.source}' does not set "
-                "allow_private_addresses: true)"
+                f"allow_private_addresses: true){self._through_proxy(request, host)}"
             )
             logger.warning(message)
             raise IgnoreRequest(message)
+
+    def _through_proxy(self, request: Request, host: str) -> str:
+        """Why the refusal stands although the request would go through a proxy (which resolves
+        names itself), naming the proxy without its credentials; "" when none applies."""
+        proxy = request.meta.get("proxy") if "proxy" in request.meta else (
+            None if proxy_bypass(host) else self.proxies.get(urlparse_cached(request).scheme))
+        if not proxy:
+            return ""
+        parts = urlsplit(proxy if "//" in proxy else f"//{proxy}")
+        shown = f"{parts.scheme or 'http'}://{parts.netloc.rpartition('@')[2]}"
+        return f"; through proxy {shown} too: the guard vets every host with this machine's DNS"

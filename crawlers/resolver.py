@@ -10,8 +10,9 @@ lookups; what it caches is the full answer, filtered on every use.
 The reactor, and so this resolver, is one per process, which may crawl several sources: a host
 asked for by a source that sets `allow_private_addresses: true` (the guard says so with
 `allow_private_host`) keeps its private answers for the rest of the process, and so does the
-operator's HTTP proxy (through a proxy, the proxy resolves the page's host; the guard still
-vets that name).
+operator's HTTP proxy. Through a proxy, the proxy resolves the page's host and this resolver
+never sees it: the guard still vets the name with our own DNS, but a name that answers the
+proxy differently (DNS rebinding) is not caught there (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from urllib.request import getproxies
 
 from scrapy.resolver import CachingHostnameResolver
+from scrapy.utils.misc import load_object
 from twisted.internet.interfaces import IResolutionReceiver
 from zope.interface import provider
 
@@ -36,6 +38,12 @@ logger = logging.getLogger(__name__)
 
 #: Host names (lower case) whose private answers this process passes on to the connection.
 _PRIVATE_ALLOWED: set[str] = set()
+
+
+def operator_proxies() -> dict[str, str]:
+    """The operator's proxy URL by scheme, from the variables Scrapy's HttpProxyMiddleware reads
+    (`http_proxy`, `https_proxy`, ...); the `no_proxy` list left out."""
+    return {scheme: proxy for scheme, proxy in getproxies().items() if scheme != "no"}
 
 
 def allow_private_host(host: str) -> None:
@@ -80,12 +88,13 @@ class PublicAddressResolver(CachingHostnameResolver):
     def from_crawler(cls, crawler: Any, reactor: Any) -> PublicAddressResolver:
         resolver = super().from_crawler(crawler, reactor)
         resolver.allow_private = crawler.settings.getbool("NEWSDESK_ALLOW_PRIVATE_ADDRESSES")
+        if lookup := crawler.settings.get("NEWSDESK_NAME_LOOKUP"):
+            resolver.original_resolver = load_object(lookup)(resolver.original_resolver)
         if crawler.settings.getbool("HTTPPROXY_ENABLED"):
             # The operator's proxy (Scrapy's HttpProxyMiddleware reads the same variables) is
             # often internal; through it, the proxy resolves the page's host, not us.
-            for scheme, proxy in getproxies().items():
-                host = urlsplit(proxy if "//" in proxy else f"//{proxy}").hostname
-                if scheme != "no" and host:  # "no": the no_proxy list
+            for proxy in operator_proxies().values():
+                if host := urlsplit(proxy if "//" in proxy else f"//{proxy}").hostname:
                     allow_private_host(host)
         return resolver
 

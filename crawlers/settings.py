@@ -102,5 +102,8 @@ CONCURRENT_ITEMS = 8
 # where it cannot be fooled by a second DNS answer); IPv4 and IPv6, cached per process. Like
 # Scrapy's own IPv6-capable resolver it has no DNS_TIMEOUT: the system resolver's applies.
 TWISTED_DNS_RESOLVER = "crawlers.resolver.PublicAddressResolver"
+#: The name lookup that resolver filters, as a class wrapping the reactor's own (getaddrinfo);
+#: empty: the reactor's. The rebinding test puts a hostile DNS here, under the shipped resolver.
+NEWSDESK_NAME_LOOKUP = ""
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "WARNING"

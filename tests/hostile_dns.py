@@ -1,8 +1,9 @@
 """A DNS that answers 127.0.0.1 for every `*.rebind.test` name, for the crawl's resolver test.
 
-`LoopbackNames` is the crawl's own `PublicAddressResolver` with this DNS underneath, installed
-in a crawl subprocess with `-s TWISTED_DNS_RESOLVER=tests.hostile_dns.LoopbackNames`: a hostile
-DNS server's answer, without editing /etc/hosts.
+`LoopbackDNS` replaces only the name lookup beneath the crawl's shipped resolver
+(`crawlers.resolver.PublicAddressResolver`, which filters its answers), in a crawl subprocess
+with `-s NEWSDESK_NAME_LOOKUP=tests.hostile_dns.LoopbackDNS`: a hostile DNS server's answer,
+without editing /etc/hosts.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IHostnameResolver
 from zope.interface import implementer
 
-from crawlers.resolver import PublicAddressResolver
-
 HOSTILE_SUFFIX = ".rebind.test"
 
 
 @implementer(IHostnameResolver)
-class _LoopbackDNS:
+class LoopbackDNS:
     """127.0.0.1 for the hostile names; the real resolver for the rest."""
 
     def __init__(self, real: Any) -> None:
@@ -37,10 +36,3 @@ class _LoopbackDNS:
         receiver.resolutionComplete()
         return resolution
 
-
-class LoopbackNames(PublicAddressResolver):
-    """The crawl's resolver, asking the hostile DNS."""
-
-    def __init__(self, reactor: Any, cache_size: int, **kwargs: Any) -> None:
-        super().__init__(reactor, cache_size, **kwargs)
-        self.original_resolver = _LoopbackDNS(self.original_resolver)

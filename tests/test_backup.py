@@ -50,7 +50,7 @@ def test_backup_and_restore_give_back_every_row(db_url, filled, tmp_path):
     result = newsdesk("db", "backup", str(file))
     assert result.returncode == 0, result.stderr
     assert "PostgreSQL" in result.stdout and file.stat().st_size > 0
-    assert not list(tmp_path.glob("*.partial"))
+    assert [p.name for p in tmp_path.iterdir()] == ["newsdesk.dump"]  # no temporary file left
 
     with psycopg.connect(db_url) as conn:  # lose everything but the schema
         conn.execute("TRUNCATE sources, raw_pages, articles, stories, article_bands CASCADE")
@@ -149,3 +149,13 @@ def test_tools_of_the_servers_own_version_win_over_newer_ones(tmp_path, monkeypa
         find_tools(160002)
     message = str(raised.value)
     assert "17.2" in message and "PostgreSQL 16" in message and "\n" not in message
+
+
+def test_a_folder_to_back_up_into_is_one_line_and_leaves_no_dump(db_url, tmp_path):
+    """It once dumped the whole database beside the folder, then failed to rename it over."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    result = newsdesk("db", "backup", str(folder))
+    assert result.returncode == 1
+    assert result.stderr == f"newsdesk db: error: {folder}: is a directory (give a file name)\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["backups"] and not any(folder.iterdir())

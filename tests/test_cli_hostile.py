@@ -142,6 +142,7 @@ CASES = [(command, args) for command, cases in HOSTILE.items() for args in cases
 def test_hostile_arguments_get_one_line(hostile_env: Path, capsys, command, args) -> None:
     status, err = _run(capsys, [*command, *(_expand(a, hostile_env) for a in args)])
     assert "Traceback" not in err, err
+    assert "unexpected" not in err, err  # each case is refused by its own check, not the catch-all
     assert status not in (0, None), err
     assert sum("error:" in line for line in err.splitlines()) <= 1, err
     assert "error:" in err, err

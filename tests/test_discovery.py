@@ -12,8 +12,9 @@ import pytest
 
 from crawlers import discovery, incremental
 from crawlers.blocking import challenge_reason
-from crawlers.discovery import on_domains, parse_feed, parse_listing, parse_sitemap
+from crawlers.discovery import parse_feed, parse_listing, parse_sitemap
 from crawlers.politeness import HostPacer, retry_after_seconds
+from pipeline.text.urls import on_domains
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
@@ -324,6 +325,8 @@ def test_listing_rel_next_on_an_anchor_and_last_page() -> None:
         ("https://example.com/a", False),
         ("ftp://news.example.com/a", False),
         ("http://127.0.0.1:8000/a", False),
+        ("https://news.example.com:8443/a", True),  # a port is no other site
+        ("http://[::1", False),  # not a URL at all: the crawl's copy raised ValueError
     ],
 )
 def test_on_domains(url: str, expected: bool) -> None:

@@ -27,6 +27,7 @@ from pipeline.errors import NewsdeskError
 from pipeline.outputs import warc
 from pipeline.sources.config import Source
 from pipeline.sources.sync import upsert_sources
+from tests.cli import newsdesk as run_newsdesk
 
 ALPHA = Source(name="alpha", homepage="https://alpha.example/", allowed_domains=["shared.example"])
 BETA = Source(name="beta", homepage="https://beta.example/", allowed_domains=["shared.example"])
@@ -149,6 +150,19 @@ def test_import_warc_names_the_records_it_refused(db_url, tmp_path, newsdesk):
     ]
     assert "0 unchanged, 22 skipped (not on alpha's site)" in " ".join(out.split())
     assert _pages(db_url) == {}
+
+
+def test_a_long_refused_url_is_one_line_on_piped_stderr(db_url, tmp_path):
+    """A subprocess, stderr a pipe as in `newsdesk import-warc ... 2>&1 | grep refused`."""
+    long = "https://gamma.example/" + "section/" * 20 + "story"
+    path = tmp_path / "long.warc.gz"
+    _warc(path, {"uri": long, "body": b"<p>planted</p>"})
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(json.dumps({"sources": [s.model_dump(mode="json") for s in SOURCES]}))
+    result = run_newsdesk("import-warc", str(path), "--sources", str(sources),
+                          "--source", "alpha", env={"COLUMNS": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [f"refused {long}: not on alpha's site"]
 
 
 # --- exports: whole files or none, formulas inert, bad paths one line ---------------------------
@@ -287,6 +301,37 @@ def test_grant_analyst_on_an_existing_role_takes_nothing_away(db_url, newsdesk):
                 "  FROM pg_roles WHERE rolname = %s", [role]).fetchone() == (True, True, True)
     finally:
         _drop(db_url, role)
+
+
+@pytest.mark.parametrize(("privilege", "table"),
+                         [("INSERT", "articles"), ("UPDATE", "raw_pages"), ("DELETE", "articles")])
+def test_grant_analyst_keeps_the_password_of_a_role_that_writes_newsdesk(
+        db_url, newsdesk, monkeypatch, privilege, table):
+    """The app's runtime login (neither the user migrating nor an owner) writes the data: a new
+    password would lock the app out. A role that only reads may get one."""
+    writer, reader = _role(db_url, "LOGIN PASSWORD 'app-secret'"), _role(db_url, "LOGIN")
+    stored = "SELECT rolpassword FROM pg_authid WHERE rolname = %s"
+    monkeypatch.setenv("NEWSDESK_TEST_PASSWORD", "new secret")
+    try:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
+                sql.SQL(privilege), sql.Identifier(table), sql.Identifier(writer)))
+            before = conn.execute(stored, [writer]).fetchone()[0]
+        status, _, err = newsdesk("db", "grant-analyst", writer,
+                                  "--password-env", "NEWSDESK_TEST_PASSWORD")
+        assert status == 1
+        assert err == (f"newsdesk db: error: role '{writer}' can write newsdesk's articles or "
+                       "raw_pages (the app's own login?): its password is not changed here\n")
+        assert newsdesk("db", "grant-analyst", writer)[0] == 0  # read rights: still added
+        status, _, err = newsdesk("db", "grant-analyst", reader,
+                                  "--password-env", "NEWSDESK_TEST_PASSWORD")
+        assert status == 0, err
+        with psycopg.connect(db_url) as conn:
+            assert conn.execute(stored, [writer]).fetchone()[0] == before
+            assert conn.execute(stored, [reader]).fetchone()[0] is not None
+    finally:
+        _drop(db_url, writer)
+        _drop(db_url, reader)
 
 
 class _Recording(psycopg.Connection):

@@ -18,12 +18,15 @@ import pytest
 import yaml
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 
 from crawlers import resolver
 from crawlers.middlewares import PrivateAddressGuardMiddleware
 from crawlers.page_rules import parse_tdmrep
+from crawlers.probe.dry_run import dry_run_settings
 from crawlers.resolver import PublicAddressResolver
 from crawlers.spiders.news import NewsSpider
 from pipeline.text.urls import is_public_address
@@ -83,6 +86,8 @@ def write_source(path: Path, homepage: str, **fields: object) -> Path:
 EMBEDDED_PRIVATE = [
     "::127.0.0.1",  # IPv4-compatible
     "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:0:7f00:1",  # SIIT IPv4-translated (::ffff:0:0:0/96) of 127.0.0.1
+    "::ffff:0:a9fe:a9fe",  # SIIT of 169.254.169.254
     "2002:7f00:1::",  # 6to4 of 127.0.0.1
     "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254 (cloud metadata)
     "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
@@ -105,7 +110,7 @@ def test_ipv6_forms_embedding_a_private_ipv4_address_are_refused(
 
 @pytest.mark.parametrize(
     "address", ["93.184.216.34", "2606:2800:220:1::", "::ffff:93.184.216.34",
-                "2002:5db8:d822::", "64:ff9b::5db8:d822"],
+                "::ffff:0:5db8:d822", "2002:5db8:d822::", "64:ff9b::5db8:d822"],
 )  # fmt: skip
 def test_the_same_forms_embedding_a_public_ipv4_address_pass(address: str) -> None:
     assert is_public_address(address)
@@ -124,6 +129,24 @@ def test_a_host_that_does_not_resolve_is_refused() -> None:
         asyncio.run(guard.process_request(request))
 
 
+def test_behind_a_proxy_a_host_that_does_not_resolve_here_is_refused_naming_the_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the proxy may resolve outside names: still refused (the guard cannot vet the host),
+    the proxy named so the operator sees why, its credentials not."""
+    monkeypatch.setenv("http_proxy", "http://crawler:s3cret@proxy.corp.test:3128")
+    monkeypatch.setenv("no_proxy", "bypassed.invalid")
+    guard = _guard()
+    for url, proxied in [("http://nonexistent.invalid/feed", True),
+                         ("http://bypassed.invalid/feed", False),  # no_proxy: no proxy applies
+                         ("https://nonexistent.invalid/feed", False)]:  # no https_proxy
+        with pytest.raises(DNSLookupError, match="does not resolve") as refused:
+            asyncio.run(guard.process_request(Request(url)))
+        message = str(refused.value)
+        assert ("through proxy http://proxy.corp.test:3128 too" in message) is proxied, message
+        assert "s3cret" not in message
+
+
 # --- the connection's own lookup ----------------------------------------------------------------
 
 @pytest.mark.slow  # two crawls
@@ -131,13 +154,13 @@ def test_the_connection_refuses_a_name_that_resolves_to_loopback(
     db_url: str, tmp_path: Path
 ) -> None:
     """The guard is taken out, as if it had seen a public answer (DNS rebinding): the resolver
-    the connection asks must still refuse the loopback one. A source that allows private
-    addresses gets it."""
+    the connection asks, the one crawlers.settings ships, must still refuse the loopback one
+    (only the DNS beneath it is the test's). A source that allows private addresses gets it."""
     feed = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
     with HostileSite({"/feed/": ({"Content-Type": "application/rss+xml"}, feed)}) as site:
         base = f"http://news.rebind.test:{site.port}"
         unguarded = json.dumps({"crawlers.middlewares.PrivateAddressGuardMiddleware": None})
-        hostile_dns = ["-s", "TWISTED_DNS_RESOLVER=tests.hostile_dns.LoopbackNames"]
+        hostile_dns = ["-s", "NEWSDESK_NAME_LOOKUP=tests.hostile_dns.LoopbackDNS"]
         sources = write_source(tmp_path / "s.yaml", base + "/", feeds=[base + "/feed/"])
         refused = crawl("--source", "hostile", "--sources", str(sources), *hostile_dns,
                         "-s", f"DOWNLOADER_MIDDLEWARES={unguarded}")
@@ -152,6 +175,14 @@ def test_the_connection_refuses_a_name_that_resolves_to_loopback(
                                allow_private_addresses=True)  # fmt: skip
         crawl("--source", "hostile", "--sources", str(allowed), *hostile_dns)
         assert "/feed/" in site.asked  # the guard let the name through, so may the connection
+
+
+def test_the_crawl_and_the_probes_connect_through_the_rebinding_safe_resolver() -> None:
+    crawl_settings = Settings()
+    crawl_settings.setmodule("crawlers.settings")
+    for settings in (crawl_settings, dry_run_settings()):  # `python -m crawlers`, the probes
+        assert load_object(settings["TWISTED_DNS_RESOLVER"]) is PublicAddressResolver
+        assert not settings["NEWSDESK_NAME_LOOKUP"]  # the system's lookup beneath it
 
 
 def test_the_operators_proxy_may_be_private(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import yaml
 
+from crawlers.pipelines import RawPage
 from crawlers.probe.check import CHECK_SECONDS, CheckLog, Report
 from crawlers.spiders.documents import DocumentRead
 from pipeline.demo_site import DemoSite, RunningSite, serve_demo_site
@@ -325,3 +326,22 @@ def test_trend_alerts_show_when_the_last_run_looks_fine() -> None:
     assert verdict(fine, True, now=NOW, trends=[trend]) == trend
     failed = Health("x", NOW, "failed", "boom", {}, NOW, 5)
     assert verdict(failed, True, now=NOW, trends=[trend]) == "failing: boom"
+
+
+def test_check_report_prints_page_text_with_its_control_characters_escaped() -> None:
+    """An author and a server's error text reach the terminal: a C1 CSI (\\x9b) or an OSC
+    hyperlink (ESC ]8) in them is shown as an escape, not obeyed."""
+    site = "https://news.example"
+    html = (f'<html><head><title>A story</title><meta name="author" content="Eve\x9b31m Red">'
+            f'</head><body><article><p>{"Words of the story told. " * 60}</p></article>'
+            "</body></html>").encode()  # fmt: skip
+    page = RawPage("s", f"{site}/a/1", "", f"{site}/a/1", 200,
+                   {"Content-Type": ["text/html; charset=utf-8"]}, html, "feed")
+    hyperlink = "\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\"
+    log = CheckLog(articles=[(f"{site}/a/2", f"HTTP 500 {hyperlink}"), (f"{site}/a/1", page)])
+    out = io.StringIO()
+    Report(Source(name="s", homepage=site + "/"), log, out).write(articles=2)
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x9b" not in text, text
+    assert "HTTP 500 \\x1b]8;;http://evil.example/\\x1b\\click" in text
+    assert "authors: Eve\\x9b31m Red" in text

@@ -22,6 +22,7 @@ from crawlers.spiders.documents import ROBOTS, DocumentRead, document_read, fetc
 from crawlers.spiders.news import NewsSpider
 from crawlers.spiders.source_settings import user_agent
 from pipeline.sources.config import Source
+from pipeline.text.cleaning import escape_controls
 
 #: Child sitemaps of an index shown one by one; the rest are summed up on one line.
 _SHOWN_CHILDREN = 5
@@ -90,7 +91,9 @@ class Report:
         self.warnings: list[str] = []
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.out)
+        """One line of the report. It quotes what pages and servers wrote (authors, URLs, error
+        text): their control characters are shown escaped, never sent to the terminal."""
+        print(escape_controls(text, keep=""), file=self.out)
 
     def write(self, articles: int) -> int:
         source = self.source
@@ -208,7 +211,8 @@ class Report:
                 continue
             good += 1
             date = art.to_json()["published_at"] or "-"  # as the publisher wrote it
-            self.say(f"  {url}\n    title: {'yes' if art.title else 'NO'} · date: {date}"
+            self.say(f"  {url}")
+            self.say(f"    title: {'yes' if art.title else 'NO'} · date: {date}"
                      f" ({art.date_source or 'none'}) · authors: {', '.join(art.authors) or 'NONE'}"
                      f" · body: {len(art.body)} chars, {art.word_count} words")  # fmt: skip
             undated += art.published_at is None

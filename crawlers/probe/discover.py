@@ -25,6 +25,7 @@ from crawlers.spiders.articles import failure_line
 from crawlers.spiders.documents import requested_url
 from crawlers.spiders.source_settings import apply_source_settings
 from pipeline.sources.config import Politeness, Source
+from pipeline.text.urls import on_domains
 
 COMMON_FEEDS = ("/feed/", "/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml",
                 "/feeds/all.atom", "/feeds/all.atom.xml", "/feed.json")  # fmt: skip
@@ -63,7 +64,7 @@ class DiscoverSpider(scrapy.Spider):
         candidates = [*feed_links(response), *(site + path for path in COMMON_FEEDS)]
         host = urlsplit(site).hostname or ""
         self._feeds_to_try = [
-            url for url in dict.fromkeys(candidates) if discovery.on_domains(url, [host])
+            url for url in dict.fromkeys(candidates) if on_domains(url, [host])
         ]
         robots = self.crawler.get_extension(RobotsLog).by_origin.get(site)
         self.sitemaps = list(robots.sitemaps) if robots and robots.status == 200 else []

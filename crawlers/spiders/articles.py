@@ -29,7 +29,7 @@ from crawlers import discovery, incremental
 from crawlers.page_rules import SKIPPED_STAT, skipped_stat
 from crawlers.pipelines import RawPage
 from pipeline.sources.config import Source
-from pipeline.text.urls import url_key, url_to_request
+from pipeline.text.urls import on_domains, url_key, url_to_request
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class ArticleChoice:
             self.stats.inc_value(f"newsdesk/discovered/{meta['discovered_via']}")
             url = url_to_request(found_url)
             key = url_key(url)
-            if not discovery.on_domains(url, self.source.domains):
+            if not on_domains(url, self.source.domains):
                 self.stats.inc_value("newsdesk/offsite")
             elif not self.source.wants(key):  # patterns see no tracking parameters
                 self.stats.inc_value("newsdesk/skipped_filtered")
@@ -128,7 +128,7 @@ def page_problem(response: Response, domains: list[str]) -> tuple[str | None, st
     """(the stat to count, why) when a fetched article page is not one to store, else None."""
     if response.status != 200:
         return None, f"HTTP {response.status}"
-    if not discovery.on_domains(response.url, domains):
+    if not on_domains(response.url, domains):
         # dont_filter also exempts the request from OffsiteMiddleware: check redirects here.
         return "newsdesk/offsite", f"redirected off the site to {response.url}"
     if not isinstance(response, HtmlResponse):

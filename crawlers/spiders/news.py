@@ -55,6 +55,7 @@ from crawlers.spiders.documents import (
 from crawlers.spiders.source_settings import apply_source_settings
 from pipeline.db import database_url, redact
 from pipeline.sources.config import Source, get_sources
+from pipeline.text.urls import on_domains
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ class NewsSpider(scrapy.Spider):
         self._document_fetched(response, discovery.SITEMAP)
         document = DocumentRead(requested_url(response), ROBOTS)
         for url in discovery.sitemaps_from_robots(response.body, response.url):
-            if discovery.on_domains(url, self.source.domains):
+            if on_domains(url, self.source.domains):
                 document.children.append(url)
                 yield self._document(url, self.parse_sitemap, {"sitemap_depth": 0})
         self._document_read(document)
@@ -249,7 +250,7 @@ class NewsSpider(scrapy.Spider):
             return
         here = {response.url, document.url}
         for url, meta in parsed.entries:
-            if url in here or not discovery.on_domains(url, self.source.domains):
+            if url in here or not on_domains(url, self.source.domains):
                 continue
             if incremental.too_old(meta, self.articles.oldest):
                 # A child sitemap last changed before the cut-off lists only older pages.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,16 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.processing.stage import ProcessStats
-
-# C0 and C1 control characters: ESC and CSI sequences could colour, retitle or hyperlink the
-# terminal. Rich strips only BEL, BS, VT, FF and CR (rich.control).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def escape_controls(text: str, *, keep: str = "\t\n") -> str:
-    """`text` with each control character but those in `keep` written as an escape (`\\x1b`,
-    `\\n`), so text a page or a user wrote can neither drive the terminal nor break a line."""
-    return _CONTROL.sub(lambda m: m[0] if m[0] in keep else repr(m[0])[1:-1], text)
+from pipeline.text.cleaning import escape_controls
 
 
 class LiteralConsole(Console):
@@ -38,11 +28,12 @@ class LiteralConsole(Console):
         return super().render_str(escape_controls(text), **kwargs)
 
 
-#: Width of tables written to a pipe or file: nothing a row holds is folded ("daily/plane/t"
-#: across two lines breaks grep and cut); a terminal keeps its own width.
+#: Width of what is written to a pipe or file: nothing a row or message holds is folded
+#: ("daily/plane/t" across two lines breaks grep and cut, a long URL in a warning too); a
+#: terminal keeps its own width.
 PIPED_WIDTH = 100_000
 stdout = LiteralConsole(width=None if sys.stdout.isatty() else PIPED_WIDTH)
-stderr = LiteralConsole(stderr=True)
+stderr = LiteralConsole(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 
 @contextmanager

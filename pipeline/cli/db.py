@@ -116,8 +116,8 @@ def _grant_analyst(args: argparse.Namespace) -> int:
 def _schema_doc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from pipeline.atomic import atomic_write
     from pipeline.db import connect_migrated
-    from pipeline.outputs.atomic import atomic_write
     from pipeline.outputs.schema_doc import generate
 
     with connect_migrated() as conn:

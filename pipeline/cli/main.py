@@ -35,9 +35,9 @@ from pipeline.cli import (
     sources,
     takedown,
 )
-from pipeline.cli.console import escape_controls
 from pipeline.db.connection import lost_connection
 from pipeline.errors import NewsdeskError, ReportedError
+from pipeline.text.cleaning import escape_controls
 
 #: Set to 1 (or anything but 0) to show unexpected errors' tracebacks, as `--debug` does.
 DEBUG_ENV = "NEWSDESK_DEBUG"

@@ -29,6 +29,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from pipeline.atomic import atomic_write
 from pipeline.db import embedded
 from pipeline.db.connection import connect
 from pipeline.errors import NewsdeskError
@@ -87,13 +88,11 @@ def backup(url: str, file: Path) -> Tools:
         raise NewsdeskError(f"{file}: no such folder {file.parent}")
     with connect(url) as conn:
         tools = find_tools(conn.info.server_version)
-    partial = file.with_name(file.name + ".partial")
-    try:
-        tools.run("pg_dump", ["--format=custom", f"--file={partial}"], url)
-    except NewsdeskError as exc:
-        partial.unlink(missing_ok=True)
-        raise NewsdeskError(f"{file}: backup failed: {exc}") from None
-    partial.replace(file)
+    with atomic_write(file) as tmp:  # a folder or an unwritable path: one line, no dump left
+        try:
+            tools.run("pg_dump", ["--format=custom", f"--file={tmp}"], url)
+        except NewsdeskError as exc:
+            raise NewsdeskError(f"{file}: backup failed: {exc}") from None
     return tools
 
 

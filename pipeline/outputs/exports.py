@@ -20,8 +20,8 @@ from typing import TextIO
 import psycopg
 
 from pipeline.article import as_written
+from pipeline.atomic import atomic_write
 from pipeline.errors import NewsdeskError
-from pipeline.outputs.atomic import atomic_write
 
 FORMATS = ("jsonl", "csv", "parquet")
 CHUNK = 2000

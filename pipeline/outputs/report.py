@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from pipeline.outputs.atomic import atomic_write
+from pipeline.atomic import atomic_write
 from pipeline.sources.alerts import COMPLETENESS_FIELDS, Alert, check_all
 
 DAYS = 14

@@ -24,11 +24,11 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from pipeline import MAX_PAGE_BYTES
+from pipeline.atomic import atomic_write
 from pipeline.db.takedowns import taken_down_keys, taken_down_sources
 from pipeline.errors import NewsdeskError
-from pipeline.outputs.atomic import atomic_write
 from pipeline.sources.config import Source
-from pipeline.text.urls import url_key
+from pipeline.text.urls import on_domains, url_key
 
 # Headers that described the transfer, not the page: the stored body is already decoded.
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -132,21 +132,8 @@ class SourceMatcher:
         same_origin = self.by_netloc.get(parts.netloc.lower(), [])
         if len(same_origin) == 1:
             return same_origin[0]
-        candidates = [s for s in self.sources if on_site(s, url)]
+        candidates = [s for s in self.sources if on_domains(url, s.domains)]
         return candidates[0] if len(candidates) == 1 else None
-
-
-def on_site(source: Source, url: str) -> bool:
-    """True when `url` is http(s) on one of the source's hosts or their subdomains (the hosts
-    its crawl may fetch from). Scrapy's url_is_from_any_domain compares the netloc, port
-    included, so it would refuse every page of a site served on a port."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError:  # not a URL at all ("http://[::1")
-        return False
-    return parts.scheme in ("http", "https") and any(
-        host == d or host.endswith("." + d) for d in source.domains)
 
 
 def import_warc(
@@ -210,7 +197,7 @@ def _import_record(conn, record, matcher: SourceMatcher, forced: Source | None, 
     if source is None:
         stats.skipped["no matching source"] += 1
         return
-    off_site = next((u for u in (uri, discovered) if not on_site(source, u)), None)
+    off_site = next((u for u in (uri, discovered) if not on_domains(u, source.domains)), None)
     if off_site is not None:
         _refuse(stats, f"not on {source.name}'s site", off_site)
         return

@@ -1,4 +1,5 @@
-"""Body text hygiene: boilerplate lines, mojibake, word counts, content hash, language codes."""
+"""Body text hygiene: boilerplate lines, mojibake, word counts, content hash, language codes;
+and control characters escaped for whatever shows text to a person."""
 
 from __future__ import annotations
 
@@ -79,3 +80,14 @@ def normalise_language(value: str | None) -> str | None:
         return None
     code = re.split(r"[-_;,\s]", value.strip().lower(), maxsplit=1)[0]
     return code if re.fullmatch(r"[a-z]{2}", code) else None
+
+
+# C0 and C1 control characters: ESC and CSI sequences could colour, retitle or hyperlink the
+# terminal. Rich strips only BEL, BS, VT, FF and CR (rich.control).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str, *, keep: str = "\t\n") -> str:
+    """`text` with each control character but those in `keep` written as an escape (`\\x1b`,
+    `\\n`), so text a page or a user wrote can neither drive the terminal nor break a line."""
+    return _CONTROL.sub(lambda m: m[0] if m[0] in keep else repr(m[0])[1:-1], text)

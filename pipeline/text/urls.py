@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -109,15 +110,19 @@ def amp_to_canonical(url: str) -> str:
     return urlunsplit((parts.scheme, host, path, urlencode(query), parts.fragment))
 
 
-#: IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96) and
-#: NAT64's well-known prefix (RFC 6052), which reaches that IPv4 address on a NAT64 network.
-_IPV4_IN_LAST_32_BITS = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96),
+#: SIIT's IPv4-translated addresses (::ffff:0:0:0/96, RFC 2765; not the IPv4-mapped ::ffff:0:0/96
+#: Python knows) and NAT64's well-known prefix (RFC 6052): each reaches that IPv4 address on a
+#: translating network.
+_IPV4_IN_LAST_32_BITS = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"),
+                         ipaddress.IPv6Network("64:ff9b::/96"))
 #: NAT64 local-use prefix (RFC 8215): site-local by definition, whatever it embeds.
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address leads to: mapped, compatible, NAT64, 6to4, Teredo."""
+    """The IPv4 addresses an IPv6 address leads to: mapped, compatible, SIIT, NAT64, 6to4,
+    Teredo."""
     if address.ipv4_mapped is not None:
         return [address.ipv4_mapped]
     if address.sixtofour is not None:
@@ -176,3 +181,18 @@ def registered_domain(url_or_host: str) -> str:
 def same_site(url_a: str, url_b: str) -> bool:
     """True when both URLs are on the same registered domain."""
     return bool(url_a and url_b) and registered_domain(url_a) == registered_domain(url_b)
+
+
+def on_domains(url: str, domains: Iterable[str]) -> bool:
+    """True when `url` is http(s) on one of the domains or a subdomain of one: the hosts a
+    source's crawl may fetch from, and a WARC record's source. Scrapy's url_is_from_any_domain
+    compares the netloc, port included, so it would refuse every page of a site served on a
+    port. Not a URL at all (`http://[::1`): False."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))

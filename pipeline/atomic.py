@@ -1,6 +1,7 @@
-"""Output files written whole or not at all: into a temporary file beside the target, renamed
-over it only once complete, so a failed or interrupted write leaves no half file and never
-clobbers the previous good one. A path that cannot be written is one line naming it."""
+"""Files newsdesk writes (outputs, the database backup) written whole or not at all: into a
+temporary file beside the target, renamed over it only once complete, so a failed or interrupted
+write leaves no half file and never clobbers the previous good one. A path that cannot be
+written is one line naming it."""
 
 from __future__ import annotations
 
