@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.errors import NewsdeskError
+from pipeline.subprocesses import die_with_parent
 
 USAGE_ERROR = 2
 
@@ -217,4 +218,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    die_with_parent("python -m crawlers")  # a crawl never outlives the command or task it is for
     sys.exit(main())
