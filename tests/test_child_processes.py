@@ -1,9 +1,11 @@
 """A command and the processes around it (pipeline.subprocesses): its children die with it
-however it dies, and a child's group is signalled only while it is still ours."""
+however it dies, a child's group is signalled only while it is still ours, and a reader that
+leaves early (`| head`) ends it quietly."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -133,6 +135,23 @@ def test_stop_group_signals_nothing_once_the_child_is_reaped(monkeypatch):
     monkeypatch.setattr(os, "killpg", lambda *args: signalled.append(args))
     stop_group(process)
     assert signalled == []
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    """`newsdesk extract < pages | head -1`, a real pipe: the lines written once `head` has
+    gone are no error line (it was `unexpected BrokenPipeError`), and the status is 141
+    (128 + SIGPIPE), as a Unix tool's."""
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text("".join(json.dumps({"id": i, "url": f"https://news.example/{i}",
+                                         "html": "<html><body><p>x</p></body></html>"}) + "\n"
+                             for i in range(500)))
+    newsdesk = " ".join(python_module("pipeline.cli"))
+    result = subprocess.run(
+        ["bash", "-c", f"{newsdesk} extract --workers 1 < {pages} | head -1; "
+                       "echo status ${PIPESTATUS[0]} >&2"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stderr == "status 141\n"
 
 
 def _ends_within(process: psutil.Process, seconds: float) -> bool:
