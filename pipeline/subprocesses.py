@@ -5,8 +5,8 @@ extraction pool, a browser) can be stopped as one process group; whatever ends i
 early (an exception such as Airflow's AirflowTaskTimeout, Ctrl-C, SIGTERM, SIGHUP) stops that
 group, so a retried task never finds the last attempt's child still crawling. A session of its
 own also takes the child out of its parent's process group, so a group kill of the parent (a
-CI runner's, `timeout`'s) or the parent's death by SIGKILL no longer reaches it: the child asks
-the kernel for a SIGTERM when its parent dies instead (`die_with_parent`).
+CI runner's) or the parent's death by SIGKILL no longer reaches it: the child stops itself when
+its parent dies instead, as `stop_group` would stop it (`die_with_parent`).
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def die_with_parent(program: str) -> None:
 
 
 def _kill_group_once_orphaned(parent: int) -> None:
+    """The SIGKILL half of `die_with_parent`: the kernel's SIGTERM has no second step."""
     while os.getppid() == parent:
         time.sleep(0.5)
     time.sleep(STOP_GRACE)
