@@ -30,6 +30,7 @@ from typing import Any
 from pipeline.crawl import crawled_ok
 from pipeline.db.takedowns import TAKEN_DOWN
 from pipeline.errors import NewsdeskError
+from pipeline.subprocesses import die_with_parent
 
 USAGE_ERROR = 2
 
@@ -232,4 +233,5 @@ def _crawl(settings: Any, sources: list[Any], **spider_args: Any) -> dict[str, d
 
 
 if __name__ == "__main__":
+    die_with_parent("python -m crawlers")  # a crawl never outlives the command or task it is for
     sys.exit(main())

@@ -7,6 +7,7 @@ The crawler reports one JSON line per source on stdout; its progress goes to our
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import NewsdeskError, ReportedError
-from pipeline.subprocesses import python_module, start_group, stop_group, stopped_on_exit
+from pipeline.subprocesses import python_module, start_group, stopped_on_exit
 
 # The crawler's documented exit status for a user error (it has already printed the line).
 _USAGE_ERROR = 2
@@ -57,10 +58,15 @@ class Crawl:
     def running(self) -> bool:
         return self._process.poll() is None
 
+    def stopped_on_exit(self) -> contextlib.AbstractContextManager[None]:
+        """A block that stops the crawl if anything ends it early (an exception, Ctrl-C passed
+        on as SIGINT, SIGTERM, SIGHUP): see `pipeline.subprocesses.stopped_on_exit`."""
+        return stopped_on_exit(self._process)
+
     def finish(self) -> list[dict]:
         """Wait for the crawl to end; its per-source reports. An exception or signal while
         waiting (Airflow's execution_timeout raises in the task) stops the crawl first."""
-        with stopped_on_exit(self._process):
+        with self.stopped_on_exit():
             returncode = self._process.wait()
         self._reader.join()
         if returncode == _USAGE_ERROR:
@@ -70,11 +76,6 @@ class Crawl:
         if returncode not in (0, 1) or not reports:
             raise NewsdeskError(f"the crawler exited with status {returncode}")
         return reports
-
-    def stop(self) -> None:
-        """End the crawl early (the caller failed): asked to stop, killed if it does not within
-        half a minute (a crawl is safe to kill at any moment)."""
-        stop_group(self._process, grace=30)
 
 
 def start_crawl(

@@ -3,5 +3,7 @@
 import sys
 
 from pipeline.cli.main import main
+from pipeline.subprocesses import die_with_parent
 
+die_with_parent("newsdesk")  # started by an Airflow task, which may be SIGKILLed
 sys.exit(main())

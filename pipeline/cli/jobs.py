@@ -55,14 +55,13 @@ def run_pipeline(
         no_delay=no_delay,
         verbose=verbose,
     )
-    try:
+    # From here to the end, whatever stops this command (a failure, Ctrl-C, SIGTERM, SIGHUP)
+    # stops the crawl too: it runs in a session of its own, out of reach of a group kill.
+    with crawl.stopped_on_exit():
         with connect_migrated() as conn:
             stats = process_stage(conn, sources, only=names, workers=workers,
                                   more_coming=crawl.running)
-    except BaseException:
-        crawl.stop()
-        raise
-    reports = crawl.finish()
+        reports = crawl.finish()
     print_run_summary(reports, stats)
     return RunResult(reports, stats)
 

@@ -4,13 +4,15 @@ Each subcommand lives in its own module of `pipeline.cli` and exposes
 `register(subparsers)`, which adds its parser and sets `handler` to a function taking the parsed
 arguments and returning an exit status. This module only wires them up and turns any failure
 into one line on stderr: a `NewsdeskError` (a user mistake), a database connection lost
-mid-command, and anything unexpected, whose traceback `--debug` or NEWSDESK_DEBUG=1 shows.
+mid-command, and anything unexpected, whose traceback `--debug` or NEWSDESK_DEBUG=1 shows. A
+reader that leaves early (`| head`) is no failure: the command ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 
@@ -69,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args) or 0
+        status = args.handler(args) or 0
+        sys.stdout.flush()  # a reader gone (`| head`) shows here, not at exit as a traceback
+        return status
+    except BrokenPipeError:
+        return reader_gone()
     except KeyboardInterrupt:
         print(f"newsdesk {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -88,6 +94,18 @@ def main(argv: list[str] | None = None) -> int:
             message += f" (--debug or {DEBUG_ENV}=1 shows where)"
     print(f"newsdesk {args.command}: error: {one_line(message)}", file=sys.stderr)
     return 1
+
+
+def reader_gone() -> int:
+    """Exit quietly when the reader of our output left early (`newsdesk ... | head`), as a Unix
+    tool killed by SIGPIPE does; 141 (128 + SIGPIPE) is the status its shell would show, so a
+    `set -o pipefail` script sees a cut output as it would from `grep` or `cat`. stdout is
+    pointed at /dev/null, so Python's flush at exit does not fail again (the Python docs'
+    SIGPIPE note)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def one_line(message: str) -> str:
