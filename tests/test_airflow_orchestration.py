@@ -15,7 +15,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import psutil
 import psycopg
 import pytest
 import yaml
@@ -32,6 +31,7 @@ from pipeline.airflow.settings import conninfo_from_parts, run_key_for
 from pipeline.airflow.summary import RunFailed, run_outcome, summarise_run
 from pipeline.sources.config import SourcesError
 from tests.airflow_support import broken_source, failing_site
+from tests.processes import ends_within
 
 SOURCES = """
 sources:
@@ -195,7 +195,7 @@ def test_a_sigterm_stops_the_child_and_what_it_started(monkeypatch, tmp_path):
         child_process.run_newsdesk(["process"], None)
     assert time.monotonic() - started < 20
     for pid in map(int, pids.read_text().split()):
-        assert _ends_within(pid, 5), pid
+        assert ends_within(pid, 5), pid
 
 
 def test_ctrl_c_is_passed_on_to_the_child_which_may_finish_cleanly(monkeypatch, tmp_path):
@@ -222,20 +222,6 @@ def test_ctrl_c_is_passed_on_to_the_child_which_may_finish_cleanly(monkeypatch, 
         child_process.run_newsdesk(["process"], None)
     assert cleaned.exists()
 
-
-def _ends_within(pid: int, seconds: float) -> bool:
-    """Whether `pid` ends within `seconds`: SIGKILL is delivered asynchronously, so a process
-    killed a moment ago may still be running (a zombie, dead and awaiting its parent, counts as
-    ended)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_summary_writes_the_report_then_names_failed_and_missing_sources(

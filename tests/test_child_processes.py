@@ -22,6 +22,7 @@ import yaml
 
 from pipeline.subprocesses import PARENT_PID_ENV, python_module, start_group, stop_group
 from tests.airflow_support import broken_source
+from tests.processes import ends_within
 from tests.repo import REPO_ROOT
 
 # The two parents of a crawler: `newsdesk run` (its processing phase), and an Airflow task's
@@ -67,7 +68,7 @@ def test_a_crawl_ends_when_its_parent_is_sigkilled(db_url, tmp_path, parent):
     SIGKILL once the stop grace is over: the fetch in flight never ends)."""
     with _crawling(parent, tmp_path) as (process, descendants, _):
         process.kill()
-        left = [p for p in descendants if not _ends_within(p, 10)]
+        left = [p for p in descendants if not ends_within(p, 10)]
     assert left == [], [p.cmdline() for p in left]
 
 
@@ -85,7 +86,7 @@ def test_newsdesk_run_stops_its_crawl_when_stopped_while_processing(
         process.send_signal(signum)
         end_fetches()  # a crawl's clean stop waits for its fetches in flight
         assert process.wait(60) == status
-        left = [p for p in descendants if not _ends_within(p, 10)]
+        left = [p for p in descendants if not ends_within(p, 10)]
     err = (tmp_path / "stderr").read_text()
     assert left == [], [p.cmdline() for p in left]
     assert err.splitlines()[-1] == last_line, err[-2000:]
@@ -124,7 +125,7 @@ def test_stop_group_ends_what_outlives_the_leader(tmp_path):
     stubborn = psutil.Process(int(pids.read_text()))
     stop_group(process, grace=10)
     assert process.returncode == -signal.SIGTERM  # it ended within the grace
-    assert _ends_within(stubborn, 5)
+    assert ends_within(stubborn, 5)
 
 
 def test_stop_group_signals_nothing_once_the_child_is_reaped(monkeypatch):
@@ -153,15 +154,3 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
     assert len(result.stdout.splitlines()) == 1
     assert result.stderr == "status 141\n"
 
-
-def _ends_within(process: psutil.Process, seconds: float) -> bool:
-    """Whether `process` ends within `seconds` (a zombie, dead and awaiting its parent, has)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
