@@ -54,8 +54,8 @@ def test_backup_and_restore_give_back_every_row(db_url, filled, tmp_path):
 
     with psycopg.connect(db_url) as conn:  # lose everything but the schema
         conn.execute("TRUNCATE sources, raw_pages, articles, stories, article_bands CASCADE")
-    refused = newsdesk("db", "restore", str(file))
-    assert refused.returncode == 0, refused.stderr  # no data left: nothing to protect
+    restored = newsdesk("db", "restore", str(file))
+    assert restored.returncode == 0, restored.stderr  # no data left: nothing to protect
     assert _contents(db_url) == filled
 
 
