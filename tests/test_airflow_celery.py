@@ -16,7 +16,6 @@ import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import yaml
 from psycopg.conninfo import make_conninfo
 
 from pipeline.demo_site import DemoSite, serve_demo_site
-from tests.airflow_support import fast_sources, redis_server
+from tests.airflow_support import fast_sources, free_port, redis_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -43,12 +42,6 @@ EU_SOURCE = "lecourrier"  # the demo source given `queue: eu`
 SLOW_SOURCE = "slowwire"  # a second demo site's publisher, crawled at a polite pace
 SLOW_PUBLISHER = "lecourrier"
 HEARTBEAT_TIMEOUT = 20  # seconds without a heartbeat before a running task is failed (300)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class CeleryStack:
@@ -119,10 +112,10 @@ def celery(module_db, pg_server_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("celery")
     database = f"airflow_celery_{tmp.name[-8:]}".replace("-", "_").lower()
     metadata = local.metadata_url(pg_server_url, database=database)
-    port = _free_port()
+    port = free_port()
     with (serve_demo_site(DemoSite(seed=5, n_articles=60)) as fast_site,
           serve_demo_site(DemoSite(seed=9, n_articles=90)) as slow_site,
-          redis_server(tmp / "redis", _free_port()) as broker):
+          redis_server(tmp / "redis", free_port()) as broker):
         document = yaml.safe_load(fast_sources(fast_site.sources_yaml()))
         next(s for s in document["sources"] if s["name"] == EU_SOURCE)["queue"] = "eu"
         slow = next(s for s in yaml.safe_load(slow_site.sources_yaml())["sources"]
@@ -155,9 +148,10 @@ def celery(module_db, pg_server_url, tmp_path_factory):
             # The other as an operator starts one: `newsdesk airflow worker`.
             with (logs / "newsdesk-worker-b.log").open("ab") as log:
                 stack.processes["celery-worker-b"] = subprocess.Popen(
-                    [sys.executable, "-m", "pipeline.cli", "airflow", "worker", "--broker", broker,
+                    # The broker is the exported AIRFLOW__CELERY__BROKER_URL (in `env`).
+                    [sys.executable, "-m", "pipeline.cli", "airflow", "worker",
                      "--api-server", f"http://127.0.0.1:{port}", "--queues", "default,eu",
-                     "--concurrency", "1", "--name", "worker-b", "--log-port", str(_free_port()),
+                     "--concurrency", "1", "--name", "worker-b", "--log-port", str(free_port()),
                      "--sources", str(sources)],
                     env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True,
