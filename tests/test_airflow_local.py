@@ -56,6 +56,30 @@ def test_airflow_cfg_holds_the_stack_settings_for_the_owner_only(tmp_path):
     assert config.get("core", "parallelism") == str(local.default_parallelism())
 
 
+def test_the_stack_stops_every_group_at_once_killing_what_ignores_sigterm():
+    """Each component's group gets SIGTERM together, and SIGKILL after the timeout: two that
+    ignore SIGTERM, each with a child, are gone after one timeout, not two."""
+    import time
+
+    import psutil
+
+    from pipeline.subprocesses import start_group
+
+    stack = local.Stack({
+        name: start_group(["sh", "-c", "trap '' TERM; sleep 60 & wait"])
+        for name in ("scheduler", "api-server")
+    })
+    time.sleep(0.3)  # the children have started
+    members = [p for process in stack.processes.values()
+               for p in psutil.Process(process.pid).children(recursive=True)]
+    assert len(members) == 2
+    started = time.monotonic()
+    stack.stop(timeout=2)
+    assert time.monotonic() - started < 3.5
+    assert not any(stack.alive().values())
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in members)
+
+
 def test_task_slots_follow_the_cores(monkeypatch):
     monkeypatch.setattr(local.os, "cpu_count", lambda: 2)
     assert local.default_parallelism() == 4

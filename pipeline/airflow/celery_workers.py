@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline.airflow import local
 from pipeline.errors import NewsdeskError
+from pipeline.subprocesses import start_group
 
 HOSTNAME_VARIABLE = "NEWSDESK_WORKER_HOSTNAME"
 BROKER_VARIABLE = "AIRFLOW__CELERY__BROKER_URL"
@@ -118,11 +119,11 @@ def start_worker(
     if log_port is not None:
         own["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(log_port)
     with path.open("ab") as log:
-        process = subprocess.Popen(
+        process = start_group(
             [local.airflow_bin(), *worker_args(name, queues, concurrency=concurrency,
                                                pid_dir=log_dir, serve_logs=log_port is not None)],
             env={**os.environ, **env, **own}, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL,
         )
     stack.processes[component] = process
     stack.logs[component] = path
