@@ -150,7 +150,7 @@ def news_daily():
         reports = crawl_sources(
             sources,
             settings.run_key(context),
-            retry=context["ti"].try_number > 1,
+            retry=settings.is_retry(context["ti"]),
             sources_path=settings.sources_path(params["sources_file"]),
             limit=params["limit"],
             database_url=settings.database_url(),

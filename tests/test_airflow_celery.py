@@ -16,10 +16,11 @@ import importlib.metadata
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+from collections import Counter
 from collections.abc import Callable
 
 import psycopg
@@ -28,7 +29,7 @@ import yaml
 from psycopg.conninfo import make_conninfo
 
 from pipeline.demo_site import DemoSite, serve_demo_site
-from tests.airflow_support import fast_sources, redis_server
+from tests.airflow_support import fast_sources, free_port, redis_server
 
 
 def _installed(distribution: str) -> bool:
@@ -57,10 +58,21 @@ SLOW_PUBLISHER = "lecourrier"
 HEARTBEAT_TIMEOUT = 20  # seconds without a heartbeat before a running task is failed (300)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _path(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _on_article_pages(paths: Counter[str], truth: set[str]) -> Counter[str]:
+    """The counts of `paths` that are `truth`'s article pages."""
+    articles = {_path(url) for url in truth}
+    return Counter({path: n for path, n in paths.items() if path in articles})
+
+
+def _served(hits, truth: set[str]) -> Counter[str]:
+    """How often each of `truth`'s article pages was served (200 to a GET), by its path."""
+    return _on_article_pages(
+        Counter(h.path for h in hits if h.method == "GET" and h.status == 200), truth)
 
 
 class CeleryStack:
@@ -118,6 +130,14 @@ class CeleryStack:
             return conn.execute("SELECT count(*) FROM raw_pages WHERE source = %s",
                                 [source]).fetchone()[0]
 
+    def stored_pages(self, source: str) -> dict[str, str]:
+        """The source's pages stored with a 200: URL key -> the URL it was served at (after
+        redirects)."""
+        with psycopg.connect(self.news_dsn) as conn:
+            return dict(conn.execute(
+                "SELECT url, final_url FROM raw_pages WHERE source = %s AND status = 200",
+                [source]).fetchall())
+
     def articles(self, source: str) -> list[str]:
         with psycopg.connect(self.news_dsn) as conn:
             return [u for (u,) in conn.execute("SELECT url FROM articles WHERE source = %s",
@@ -131,10 +151,10 @@ def celery(module_db, pg_server_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("celery")
     database = f"airflow_celery_{tmp.name[-8:]}".replace("-", "_").lower()
     metadata = local.metadata_url(pg_server_url, database=database)
-    port = _free_port()
+    port = free_port()
     with (serve_demo_site(DemoSite(seed=5, n_articles=60)) as fast_site,
           serve_demo_site(DemoSite(seed=9, n_articles=90)) as slow_site,
-          redis_server(tmp / "redis", _free_port()) as broker):
+          redis_server(tmp / "redis", free_port()) as broker):
         document = yaml.safe_load(fast_sources(fast_site.sources_yaml()))
         next(s for s in document["sources"] if s["name"] == EU_SOURCE)["queue"] = "eu"
         slow = next(s for s in yaml.safe_load(slow_site.sources_yaml())["sources"]
@@ -167,9 +187,10 @@ def celery(module_db, pg_server_url, tmp_path_factory):
             # The other as an operator starts one: `newsdesk airflow worker`.
             with (logs / "newsdesk-worker-b.log").open("ab") as log:
                 stack.processes["celery-worker-b"] = subprocess.Popen(
-                    [sys.executable, "-m", "pipeline.cli", "airflow", "worker", "--broker", broker,
+                    # The broker is the exported AIRFLOW__CELERY__BROKER_URL (in `env`).
+                    [sys.executable, "-m", "pipeline.cli", "airflow", "worker",
                      "--api-server", f"http://127.0.0.1:{port}", "--queues", "default,eu",
-                     "--concurrency", "1", "--name", "worker-b", "--log-port", str(_free_port()),
+                     "--concurrency", "1", "--name", "worker-b", "--log-port", str(free_port()),
                      "--sources", str(sources)],
                     env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -213,9 +234,12 @@ def test_crawl_tasks_spread_over_both_workers_and_eu_stays_on_its_worker(celery)
     assert {h for (h,) in hosts} == {"worker-a", "worker-b"}
 
     for name in names:
-        urls = celery.articles(name)
         truth = {t.url for t in fast.truth() if t.publisher == name}
-        assert len(urls) == len(set(urls)) and set(urls) == truth, name
+        assert set(celery.articles(name)) == truth, name
+        # Crawled once, by one worker: each article page served as often as a stored page was
+        # fetched from it (twice when an alias redirects to it), no more.
+        stored = Counter(_path(final) for final in celery.stored_pages(name).values())
+        assert _served(fast.requests(name), truth) == _on_article_pages(stored, truth), name
 
 
 @pytest.mark.timeout(600)
@@ -245,7 +269,8 @@ def test_worker_killed_mid_crawl_the_crawl_is_retried_on_the_other_worker(celery
     celery.expected_alive.discard(f"celery-{host}")
     _, alive = psutil.wait_procs(tree, timeout=15)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
-    pages_at_kill = celery.pages(SLOW_SOURCE)
+    killed_at = time.monotonic()  # the site's access log is timed on this process's clock
+    stored_at_kill = celery.stored_pages(SLOW_SOURCE)
 
     assert celery.wait_for_run("celery_kill") == "success", celery.stack.tail(80)
     attempts = [a for a in celery.crawl_attempts("celery_kill") if a[1] == SLOW_SOURCE]
@@ -253,8 +278,14 @@ def test_worker_killed_mid_crawl_the_crawl_is_retried_on_the_other_worker(celery
     assert final[2] > first_try and final[3] == "success" and final[4] in survivor, attempts
 
     slow = celery.sites["slow"]
-    urls = celery.articles(SLOW_SOURCE)
     truth = {t.url for t in slow.truth() if t.publisher == SLOW_PUBLISHER}
-    # Nothing lost (the retry fetched what the killed crawl had not) and nothing twice.
-    assert pages_at_kill < len(truth)
-    assert len(urls) == len(set(urls)) and set(urls) == truth
+    # Nothing lost: the retry fetched what the killed crawl had not.
+    assert truth - set(stored_at_kill)
+    assert set(celery.articles(SLOW_SOURCE)) == truth
+    # Nothing twice: after the kill, the site served exactly the pages stored after it (one
+    # fetched but not yet stored when the crawl was killed is fetched again, as it must be),
+    # none the killed crawl had stored.
+    stored_since = Counter(_path(final) for url, final in celery.stored_pages(SLOW_SOURCE).items()
+                           if url not in stored_at_kill)  # fmt: skip
+    served_since = _served([h for h in slow.requests(SLOW_PUBLISHER) if h.at > killed_at], truth)
+    assert served_since and served_since == _on_article_pages(stored_since, truth)

@@ -231,6 +231,36 @@ def test_run_stores_articles_and_the_same_day_again_adds_nothing(
     assert rows == (len(publishers), 0, 0)
 
 
+def test_a_cleared_run_crawls_again(airflow, db_url, demo_site, sources_file):
+    """Clearing raises try_number as a retry does; the cleared crawls must still crawl (only a
+    retry leaves out the sources that already succeeded under the run key)."""
+    from airflow.models.taskinstance import clear_task_instances
+    from airflow.sdk.definitions.dag import _run_task
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    dag = parse(airflow)
+    run = dag.test(logical_date=DAY, run_conf={"sources_file": str(sources_file)})
+    assert run.state == "success", states(run)
+    with psycopg.connect(db_url) as conn:
+        before = dict(conn.execute("SELECT source, finished_at FROM crawl_runs").fetchall())
+    with create_session() as session:  # Airflow's own clear, as the UI's "Clear" does
+        crawls = [t for t in run.get_task_instances(session=session) if t.task_id == "crawl"]
+        clear_task_instances(crawls, session, dag_run_state=DagRunState.RUNNING)
+        session.commit()
+        for ti in crawls:  # what the scheduler does when it schedules a cleared task
+            ti.try_number += 1
+            ti.state = TaskInstanceState.SCHEDULED
+        session.commit()
+        for ti in crawls:
+            _run_task(ti=ti, task=dag.task_dict["crawl"])
+        assert {(t.state, t.try_number) for t in crawls} == {("success", 2)}
+    with psycopg.connect(db_url) as conn:
+        after = dict(conn.execute("SELECT source, finished_at FROM crawl_runs").fetchall())
+    assert before.keys() == after.keys() == {p.name for p in demo_site.publishers}
+    assert all(after[name] > before[name] for name in before), (before, after)
+
+
 def test_a_failing_source_fails_alone_and_the_summary_names_it(
     airflow, db_url, demo_site, tmp_path, capfd, caplog, monkeypatch
 ):

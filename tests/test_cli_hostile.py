@@ -89,14 +89,20 @@ HOSTILE: dict[tuple[str, ...], list[list[str]]] = {
                              *_each("--seed", NUMBERS), *_each("--anchor", DATES)],
     ("airflow",): [*_each("--port", ["0", "65536", "NaN"]), *_each("--articles", COUNTS),
                    *_each("--crawl-slots", COUNTS), *_each("--sources", PATHS)],
+    ("airflow", "worker"): [*_each("--concurrency", COUNTS),
+                            *_each("--log-port", ["0", "65536", "NaN"]),
+                            *_each("--sources", PATHS), *_each("--api-server", URLS),
+                            ["--queues", " , "]],
 }
 
 
 def _leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
-    """Every runnable command path, e.g. ("sources", "check"), as the parser defines them."""
+    """Every runnable command path, e.g. ("sources", "check"), as the parser defines them; one
+    with subcommands runs too when it has a handler of its own (`airflow`, `airflow worker`)."""
     subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if not subparsers:
+    if not subparsers or (path and parser.get_default("handler")):
         yield path
+    if not subparsers:
         return
     for name, child in subparsers[0].choices.items():
         yield from _leaf_commands(child, (*path, name))

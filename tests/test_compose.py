@@ -138,5 +138,6 @@ def test_every_airflow_service_uses_the_fab_auth_manager_and_init_creates_the_ad
     # After `airflow db migrate` (which creates the FAB tables), the admin from the environment
     # (expanded by the container's shell, never written into the rendered compose config).
     assert script.index("airflow db migrate") < script.index("airflow users create --role Admin")
-    assert '--password "$${AIRFLOW_ADMIN_PASSWORD}"' in script
-    assert "airflow users reset-password" in script
+    # On stdin, never in argv, where `ps` in the container would show it.
+    assert "--password " not in script and "admin_password | setsid -w airflow users" in script
+    assert "admin_password | setsid -w airflow users reset-password" in script

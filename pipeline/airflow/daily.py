@@ -120,8 +120,9 @@ def crawl_sources(
     """Crawl a batch of sources in one subprocess (`python -m crawlers`) under `run_key`.
 
     The run's `sync_and_select` has synced the sources table already, so the crawler skips its
-    own full sync. A `retry` leaves out the sources whose crawl already succeeded under this run
-    key (a batch retried for one failed source must not crawl the others again). Raises
+    own full sync. A `retry` (`settings.is_retry`: not the first try since the run started or
+    was cleared) leaves out the sources whose crawl already succeeded under this run key (a
+    batch retried for one failed source must not crawl the others again). Raises
     `CrawlFailed` (one line naming the failed sources and why) when any crawl did not succeed,
     so the task fails and is retried; a rerun upserts the same crawl_runs rows. Returns the
     reports of the sources it crawled.

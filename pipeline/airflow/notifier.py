@@ -95,14 +95,28 @@ def post_webhook(url: str, text: str, timeout: float = 10.0) -> None:
 
 def webhook_setting() -> str | None:
     """The chat webhook URL: NEWSDESK_ALERT_WEBHOOK, else the `newsdesk_alert_webhook`
-    Connection's password."""
+    Connection's password. A Connection that cannot be read (a broken secrets backend) is a
+    warning, as is a URL left in the Variable of that name, which is no longer read: either
+    way the alert would otherwise be dropped with no word."""
     if os.environ.get(WEBHOOK_ENV):
         return os.environ[WEBHOOK_ENV]
-    try:
-        from airflow.sdk import Connection
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
+    try:
         return Connection.get(WEBHOOK_CONNECTION).password or None
-    except Exception:  # not defined, or outside a task without the API
+    except AirflowNotFoundException:  # no webhook configured, the usual case
+        if _setting(WEBHOOK_CONNECTION, WEBHOOK_ENV):
+            log.warning(
+                "alert webhook: the %s Variable is no longer read; the alert is only logged."
+                " Make the URL the password of the %s Connection", WEBHOOK_CONNECTION,
+                WEBHOOK_CONNECTION,
+            )
+        return None
+    except Exception as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        log.warning("alert webhook: the %s Connection could not be read, the alert is only"
+                    " logged: %s", WEBHOOK_CONNECTION, _redact(reason))
         return None
 
 

@@ -96,6 +96,14 @@ def run_key(context: dict[str, Any]) -> str:
     return run_key_for(context.get("logical_date"), dag_run.run_after)
 
 
+def is_retry(ti: Any) -> bool:
+    """Whether this try of `ti` is a retry after a failed try, not the first since the run
+    started or was last cleared. Clearing raises `try_number` too, and sets `max_tries` to the
+    cleared try plus the task's retries: the first try after it is `max_tries - retries + 1`
+    (Airflow's own reckoning in `get_first_reschedule_date`)."""
+    return ti.try_number > ti.max_tries - (ti.task.retries or 0) + 1
+
+
 def run_key_for(logical_date: datetime | None, fallback: datetime) -> str:
     """The run key of a DAG run: its logical date as an ISO date (`2026-03-15`).
 

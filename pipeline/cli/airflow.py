@@ -12,16 +12,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
-import os
 import signal
 import socket
 import time
-import urllib.parse
 from pathlib import Path
 
 import yaml
 
-from pipeline.cli.options import add_sources_option, article_count, whole_number
+from pipeline.cli.options import add_sources_option, article_count, http_url, whole_number
 from pipeline.errors import NewsdeskError
 from pipeline.sources.config import load_sources
 
@@ -88,9 +86,8 @@ def handle(args: argparse.Namespace) -> int:
         print("airflow: component logs in", airflow_home / "logs" / "components",
               "; Ctrl-C (or SIGTERM) stops")
         if args.broker:
-            print("airflow: CeleryExecutor: start workers with  newsdesk airflow worker"
-                  f" --broker {args.broker} --sources {env['NEWSDESK_SOURCES']}"
-                  " [--queues default,eu]")
+            print(f"airflow: CeleryExecutor: start workers with  "
+                  f"{worker_hint(args.broker, env['NEWSDESK_SOURCES'])}")
         while all(running.alive().values()):
             time.sleep(2)
         dead = [name for name, alive in running.alive().items() if not alive]
@@ -102,6 +99,16 @@ def unpause_hint(airflow_home: Path) -> str:
     """The command printed for the operator: plain `airflow` with only AIRFLOW_HOME set works,
     as `local.prepare` wrote the stack's settings into AIRFLOW_HOME/airflow.cfg."""
     return f"AIRFLOW_HOME={airflow_home} airflow dags unpause news_daily"
+
+
+def worker_hint(broker: str, sources: str) -> str:
+    """The worker command printed for the operator: the broker URL as the variable the worker
+    reads (out of `ps`), its password hidden (the operator has it; the terminal may be logged)."""
+    from pipeline.airflow.celery_workers import BROKER_VARIABLE
+    from pipeline.db import redact
+
+    return (f"{BROKER_VARIABLE}={redact(broker)} newsdesk airflow worker --sources {sources}"
+            " [--queues default,eu]")
 
 
 def _stop_on_sigterm() -> None:
@@ -134,9 +141,6 @@ def _serve_demo(stack: contextlib.ExitStack, airflow_home: Path, articles: int) 
     return path
 
 
-METADATA_VARIABLE = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
-
-
 def _executor_env(broker: str | None) -> dict[str, str]:
     from pipeline.airflow.celery_workers import celery_env
 
@@ -144,34 +148,39 @@ def _executor_env(broker: str | None) -> dict[str, str]:
 
 
 def _register_worker(subparsers: argparse._SubParsersAction) -> None:
-    from pipeline.airflow.celery_workers import DEFAULT_QUEUE
+    from pipeline.airflow.celery_workers import BROKER_VARIABLE
 
     parser = subparsers.add_parser(
         "worker", help="a Celery worker taking the tasks of some queues (CeleryExecutor)",
         description="One Celery worker on this host, until Ctrl-C, for a stack started with "
         "`newsdesk airflow --broker URL` (or any Airflow on the CeleryExecutor): the same "
         "newsdesk database (NEWSDESK_DATABASE_URL, else the embedded one) and the `airflow` "
-        "metadata database beside it (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN). docs/deploy.md, "
-        "\"Scaling out\".",
+        "metadata database beside it (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN). Exported "
+        "AIRFLOW__API__SECRET_KEY and AIRFLOW__API_AUTH__JWT_SECRET win over this host's own. "
+        "docs/deploy.md, \"Scaling out\".",
     )
     add_sources_option(parser)
     parser.add_argument(
-        "--queues", default=DEFAULT_QUEUE, metavar="Q[,Q...]",
-        help=f"take only the tasks of these queues (default: {DEFAULT_QUEUE}); a source's "
-        "`queue:` in the sources file sends its crawl to one",
+        "--queues", metavar="Q[,Q...]",
+        help="take only the tasks of these queues (default: Airflow's `[operators] "
+        "default_queue`, as the DAG's); a source's `queue:` in the sources file sends its crawl "
+        "to one",
     )
     parser.add_argument(
-        "--broker", required=True, metavar="URL", help="the stack's Redis broker (redis://HOST:6379/0)"
+        "--broker", metavar="URL",
+        help=f"the stack's Redis broker (redis://HOST:6379/0; default: {BROKER_VARIABLE}, "
+        "which keeps its password out of `ps`)",
     )
     parser.add_argument(
-        "--api-server", default="http://127.0.0.1:8080", metavar="URL",
+        "--api-server", type=http_url, default="http://127.0.0.1:8080", metavar="URL",
         help="the Airflow API server the tasks report to (default: http://127.0.0.1:8080)",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=2, metavar="N", help="tasks at once (default: 2)"
+        "--concurrency", type=whole_number(1), default=2, metavar="N",
+        help="tasks at once (default: 2)",
     )
     parser.add_argument(
-        "--log-port", type=int, default=8793, metavar="PORT",
+        "--log-port", type=whole_number(1, 65535), default=8793, metavar="PORT",
         help="where it serves its task logs to the UI (default: Airflow's 8793; two workers on "
         "one host need two)",
     )
@@ -190,21 +199,16 @@ def handle_worker(args: argparse.Namespace) -> int:
     from pipeline.db import database_url
     from pipeline.db.embedded import home
 
+    if args.sources:  # a bad file: one line now, not a failed task on every run
+        load_sources(args.sources)
     name = args.name or socket.getfqdn()
-    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
-    if not queues:
+    queues = [q.strip() for q in (args.queues or "").split(",") if q.strip()]
+    if args.queues is not None and not queues:
         raise NewsdeskError(f"--queues {args.queues!r}: name at least one queue")
-    news_dsn = database_url()
     airflow_home = home() / "airflow"
-    api = args.api_server.rstrip("/")
-    # Airflow's own variable names the metadata database when it is not beside the news one.
-    metadata = os.environ.get(METADATA_VARIABLE) or local.metadata_url(news_dsn)
-    sources = Path(args.sources).resolve() if args.sources else None
-    env = local.stack_env(
-        airflow_home, metadata=metadata, news_dsn=news_dsn,
-        port=urllib.parse.urlsplit(api).port or 8080, sources=sources,
-        extra={**celery_workers.celery_env(args.broker),
-               "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/"},
+    env = celery_workers.worker_env(
+        airflow_home, news_dsn=database_url(), api=args.api_server.rstrip("/"),
+        broker=args.broker, sources=Path(args.sources).resolve() if args.sources else None,
     )
     logs = airflow_home / "logs" / "components"
     running = local.Stack()
@@ -213,7 +217,8 @@ def handle_worker(args: argparse.Namespace) -> int:
     try:
         celery_workers.start_worker(running, env, logs, name, queues,
                                     concurrency=args.concurrency, log_port=args.log_port)
-        print(f"airflow worker {name}: queues {', '.join(queues)}, {args.concurrency} at "
+        print(f"airflow worker {name}: queues {', '.join(queues) or 'Airflow default'}, "
+              f"{args.concurrency} at "
               f"once; log {logs / f'celery-{name}.log'}; Ctrl-C stops")
         while all(running.alive().values()):
             time.sleep(2)
