@@ -12,9 +12,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 
 from pipeline.airflow.local import dags_folder
@@ -122,3 +123,21 @@ def redis_server(workdir: Path, port: int) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def wait_for(what: str, check: Callable, timeout: float, stack, interval: float = 2.0,
+             watched: Collection[str] | None = None):
+    """Poll `check` until it returns something truthy (returned), failing at once, with the
+    components' log tails, if a watched component of the local Airflow `stack` (every one by
+    default) has exited, and after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = [name for name, alive in stack.alive().items()
+                if not alive and (watched is None or name in watched)]  # fmt: skip
+        assert not dead, f"{dead} exited while waiting for {what}\n{stack.tail()}"
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{stack.tail(80)}")
+

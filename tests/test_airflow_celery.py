@@ -29,7 +29,7 @@ import yaml
 from psycopg.conninfo import make_conninfo
 
 from pipeline.demo_site import DemoSite, serve_demo_site
-from tests.airflow_support import fast_sources, free_port, redis_server
+from tests.airflow_support import fast_sources, free_port, redis_server, wait_for
 
 
 def _installed(distribution: str) -> bool:
@@ -84,16 +84,7 @@ class CeleryStack:
         self.expected_alive = set(stack.processes)  # a killed worker is taken out
 
     def wait(self, what: str, check: Callable, timeout: float, interval: float = 2.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            dead = [name for name, alive in self.stack.alive().items()
-                    if not alive and name in self.expected_alive]  # fmt: skip
-            assert not dead, f"{dead} exited while waiting for {what}\n{self.stack.tail()}"
-            result = check()
-            if result:
-                return result
-            time.sleep(interval)
-        pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{self.stack.tail(80)}")
+        return wait_for(what, check, timeout, self.stack, interval, self.expected_alive)
 
     def trigger(self, run_id: str, day: str, conf: dict) -> None:
         triggered = self.local.cli(

@@ -24,7 +24,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from pipeline.demo_site import DemoSite, serve_demo_site
-from tests.airflow_support import fast_sources, free_port
+from tests.airflow_support import fast_sources, free_port, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,16 +39,6 @@ RUN_TIMEOUT = 240  # seconds for the triggered run to finish once the DAG is par
 PASSWORD = "sch3duler-s3cret"
 
 
-def _wait(what: str, check, timeout: float, stack, interval: float = 2.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dead = [name for name, alive in stack.alive().items() if not alive]
-        assert not dead, f"{dead} exited while waiting for {what}\n{stack.tail()}"
-        result = check()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{stack.tail()}")
 
 
 @pytest.mark.timeout(480)
@@ -81,7 +71,7 @@ def test_scheduler_runs_news_daily_triggered_from_the_cli(db_url, pg_server_url,
                 listed = local.cli("dags", "list", "--output", "json", env=env, timeout=60)
                 return listed.returncode == 0 and "news_daily" in listed.stdout
 
-            _wait("the DAG processor to parse news_daily", parsed, 120, stack)
+            wait_for("the DAG processor to parse news_daily", parsed, 120, stack)
             # The hint `newsdesk airflow` prints works in a shell without the stack's variables:
             # prepare() wrote them into AIRFLOW_HOME/airflow.cfg.
             from pipeline.cli.airflow import unpause_hint
@@ -109,7 +99,7 @@ def test_scheduler_runs_news_daily_triggered_from_the_cli(db_url, pg_server_url,
                 run = next((r for r in rows if r["run_id"] == "cli_test_run"), None)
                 return run if run and run["state"] in ("success", "failed") else None
 
-            run = _wait("the triggered run to finish", finished, RUN_TIMEOUT, stack, 3)
+            run = wait_for("the triggered run to finish", finished, RUN_TIMEOUT, stack, 3)
             assert run["state"] == "success", stack.tail(80)
         finally:
             stack.stop()
