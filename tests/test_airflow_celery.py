@@ -1,9 +1,11 @@
 """The CeleryExecutor for real: a Redis broker, Airflow on the test PostgreSQL, two Celery workers.
 
 One stack for the module (scheduler, DAG processor, API server from `pipeline.airflow.local`,
-workers from `pipeline.airflow.celery_workers`): `worker-a` listens to the default queue,
-`worker-b` to the default queue and `eu`, one task at a time each. The first test runs news_daily
-over the demo site's three sources (one of them on `eu`); the second SIGKILLs the worker running
+workers from `pipeline.airflow.celery_workers`): both listen to the default queue, `worker-a`
+also to `us` and `worker-b` also to `eu`, one task at a time each. The first test runs news_daily
+over the demo site's three sources (one on `us`, one on `eu`, one on the default queue): the
+queues put crawls on both workers by routing, not by chance (left to Celery, one worker once took
+all three crawls, one after the other); the second SIGKILLs the worker running
 a slow crawl, with every process under it, and sees the crawl retried on the other worker. Task
 instances are read from the metadata database (`hostname` is each worker's own name, through
 `[core] hostname_callable`), articles from the news database.
@@ -53,6 +55,7 @@ pytestmark = [
 
 RUN_TIMEOUT = 300  # seconds for a triggered run to finish
 EU_SOURCE = "lecourrier"  # the demo source given `queue: eu`
+US_SOURCE = "dailyplanet"  # the demo source given `queue: us`
 SLOW_SOURCE = "slowwire"  # a second demo site's publisher, crawled at a polite pace
 SLOW_PUBLISHER = "lecourrier"
 HEARTBEAT_TIMEOUT = 20  # seconds without a heartbeat before a running task is failed (300)
@@ -147,7 +150,8 @@ def celery(module_db, pg_server_url, tmp_path_factory):
           serve_demo_site(DemoSite(seed=9, n_articles=90)) as slow_site,
           redis_server(tmp / "redis", free_port()) as broker):
         document = yaml.safe_load(fast_sources(fast_site.sources_yaml()))
-        next(s for s in document["sources"] if s["name"] == EU_SOURCE)["queue"] = "eu"
+        for name, queue in ((EU_SOURCE, "eu"), (US_SOURCE, "us")):
+            next(s for s in document["sources"] if s["name"] == name)["queue"] = queue
         slow = next(s for s in yaml.safe_load(slow_site.sources_yaml())["sources"]
                     if s["name"] == SLOW_PUBLISHER)  # fmt: skip
         # One page a second, so that the worker can be killed while the crawl is under way.
@@ -174,7 +178,7 @@ def celery(module_db, pg_server_url, tmp_path_factory):
         logs = tmp / "logs"
         stack = local.start(env, logs, ("scheduler", "dag-processor", "api-server"))
         try:
-            celery_workers.start_worker(stack, env, logs, "worker-a", ["default"])
+            celery_workers.start_worker(stack, env, logs, "worker-a", ["default", "us"])
             # The other as an operator starts one: `newsdesk airflow worker`.
             with (logs / "newsdesk-worker-b.log").open("ab") as log:
                 stack.processes["celery-worker-b"] = subprocess.Popen(
@@ -217,8 +221,9 @@ def test_crawl_tasks_spread_over_both_workers_and_eu_stays_on_its_worker(celery)
     ran_on = {source: host for _, source, _, _, host in attempts}
     assert sorted(ran_on) == names, attempts
     assert set(ran_on.values()) == {"worker-a", "worker-b"}, attempts
-    assert {host for _, source, _, _, host in attempts if source == EU_SOURCE} == {"worker-b"}
-    assert {task for task, source, *_ in attempts if source == EU_SOURCE} == {"crawl_eu"}
+    for source, queue, worker in ((EU_SOURCE, "eu", "worker-b"), (US_SOURCE, "us", "worker-a")):
+        assert {host for _, name, _, _, host in attempts if name == source} == {worker}
+        assert {task for task, name, *_ in attempts if name == source} == {f"crawl_{queue}"}
     # Every task of the run reported a worker's own name, none the machine's.
     hosts = celery.metadata("SELECT DISTINCT hostname FROM task_instance WHERE run_id = %s",
                             "celery_run")
