@@ -14,7 +14,8 @@ the pairs' ratios, so that the host's speed drifting over the hour moves both si
 `--scales` runs `newsdesk run` once at each size and `--memory-scales` the crawl alone and the
 process stage alone once at each size, for the growth of time per article and of peak memory;
 the size equal to `--articles` reuses the repeated runs. With `--out`, the table is rewritten
-after each section, so a run that stops early keeps what it measured.
+after each section, so a run that stops early keeps what it measured. The same stages on real
+pages: bench/performance_real.py; extraction's CPU step by step: bench/extraction_steps.py.
 """
 
 from __future__ import annotations

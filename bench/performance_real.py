@@ -71,8 +71,11 @@ def crawled_pages(url: str, sample: int) -> list[tuple[str, bytes, datetime]]:
     return [(u, gzip.decompress(h), f) for u, h, f in chosen]
 
 
-def render(figures: list[Figure], limit: Figure, limit_cpu: Figure, header: list[str]) -> str:
-    lines = [
+def render(figures: list[Figure], limit: Figure, limit_cpu: Figure, header: list[str],
+           complete: bool = True) -> str:
+    lines = [] if complete else [
+        "- **unfinished**: written as each section ended; the run stopped before the rest"]
+    lines += [
         f"- machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
         f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}; "
         f"load average at the end {os.getloadavg()[0]:.1f}",
@@ -110,6 +113,20 @@ def main() -> int:
 
     limit = figure("bare trafilatura, one core (the limit)", "pages/s")
     limit_cpu = figure("bare trafilatura, one core: CPU", CPU_UNIT)
+    crawled_count, sampled = 0, 0
+
+    def report(complete: bool = True) -> str:
+        header = [
+            f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {len(corpus.pages)} saved pages of "
+            f"{args.corpus} served as their publishers, {crawled_count} crawled; {args.repeat} "
+            f"run(s) per figure (median shown), {sampled} of the crawled pages for the "
+            f"one-core rates, {(time.perf_counter() - began) / 60:.0f} min in all"]
+        return render(figures, limit, limit_cpu, header, complete)
+
+    def checkpoint() -> None:
+        """Write what is measured so far: a run stopped later keeps it."""
+        if args.out:
+            write_report(args.out, report(complete=False), BEGIN, END)
 
     server = Server(workdir)
     try:
@@ -122,14 +139,16 @@ def main() -> int:
             crawled = server.fresh("real_crawl")
             measured = crawl(crawled, site, env, server)
             with psycopg.connect(crawled) as conn:
-                stored = conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0]
-            figure("crawl alone, once", "pages/s").runs.append(stored / measured.wall)
+                crawled_count = conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0]
+            figure("crawl alone, once", "pages/s").runs.append(crawled_count / measured.wall)
             figure("crawl alone, once: CPU", CPU_UNIT,
-                   f"the replay site {site_cpu_per_item(measured, stored):.1f} ms more"
-                   ).runs.append(cpu_per_item(measured, stored))
-            print(f"crawl: {stored} pages stored of {len(corpus.pages)} saved", file=sys.stderr)
+                   f"the replay site {site_cpu_per_item(measured, crawled_count):.1f} ms more"
+                   ).runs.append(cpu_per_item(measured, crawled_count))
+            print(f"crawl: {crawled_count} pages stored of {len(corpus.pages)} saved",
+                  file=sys.stderr)
 
             pages = crawled_pages(crawled, args.sample)
+            sampled = len(pages)
 
             def paired(rate_fig: Figure, cpu_fig: Figure) -> None:
                 """The limit now, as the pair of the run of `rate_fig` about to start."""
@@ -150,6 +169,7 @@ def main() -> int:
                 one_core.runs.append(per_second)
                 one_core_cpu.runs.append(cpu_ms)
             print(f"limit {limit.median:.1f}/s, ours {one_core.median:.1f}/s", file=sys.stderr)
+            checkpoint()
 
             stage = figure(f"process stage, {cores} worker(s)", "pages/s",
                            "extract + load + dedupe + search index, every crawled page")
@@ -160,6 +180,7 @@ def main() -> int:
                 measured, count = process_stage(copy, cores, env, server)
                 stage.runs.append(count / measured.wall)
                 stage_cpu.runs.append(cpu_per_item(measured, count))
+            checkpoint()
 
             e2e = figure("newsdesk run end to end", "articles/s",
                          "empty database, crawl and process side by side")
@@ -178,16 +199,10 @@ def main() -> int:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    header = [
-        f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {len(corpus.pages)} saved pages of "
-        f"{args.corpus} served as {len(running.site.publishers)} publishers, {stored} crawled; "
-        f"{args.repeat} run(s) per figure (median shown), {len(pages)} of the crawled pages for "
-        f"the one-core rates, {(time.perf_counter() - began) / 60:.0f} min in all",
-    ]
-    report = render(figures, limit, limit_cpu, header)
-    print(report)
+    block = report()
+    print(block)
     if args.out:
-        write_report(args.out, report, BEGIN, END)
+        write_report(args.out, block, BEGIN, END)
     return 0
 
 
