@@ -40,8 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/performance.py --out docs/performance.md
 
 # The same stages on the dev corpus's real pages served as their publishers, paired with bare
-# trafilatura on the same pages; rewrites its own block of docs/performance.md (about 15 minutes
-# on a quiet machine).
+# trafilatura on the same pages; rewrites its own block of docs/performance.md (20 minutes with
+# --repeat 1 on a heavily shared host; about 15 estimated on a quiet one).
 bench-real: $(STAMP)
 	$(BIN)/python bench/performance_real.py --out docs/performance.md
 
