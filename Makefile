@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast chromium redis airflow lint bench wheel constraints clean
+.PHONY: demo test test-fast chromium redis airflow lint bench bench-real bench-steps wheel constraints clean
 
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
@@ -38,6 +38,16 @@ airflow: $(STAMP)
 # docs/performance.md as each section ends (about an hour and a half).
 bench: $(STAMP)
 	$(BIN)/python bench/performance.py --out docs/performance.md
+
+# The same stages on the dev corpus's real pages served as their publishers, paired with bare
+# trafilatura on the same pages; rewrites its own block of docs/performance.md (20 minutes with
+# --repeat 1 on a heavily shared host; about 15 estimated on a quiet one).
+bench-real: $(STAMP)
+	$(BIN)/python bench/performance_real.py --out docs/performance.md
+
+# Extraction's CPU step by step (cProfile, steps found by function) on demo and real pages.
+bench-steps: $(STAMP)
+	$(BIN)/python bench/extraction_steps.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

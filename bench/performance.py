@@ -14,7 +14,8 @@ the pairs' ratios, so that the host's speed drifting over the hour moves both si
 `--scales` runs `newsdesk run` once at each size and `--memory-scales` the crawl alone and the
 process stage alone once at each size, for the growth of time per article and of peak memory;
 the size equal to `--articles` reuses the repeated runs. With `--out`, the table is rewritten
-after each section, so a run that stops early keeps what it measured.
+after each section, so a run that stops early keeps what it measured. The same stages on real
+pages: bench/performance_real.py; extraction's CPU step by step: bench/extraction_steps.py.
 """
 
 from __future__ import annotations
@@ -311,9 +312,14 @@ def render(figures: list[Figure], args: argparse.Namespace, limit: Figure, limit
         "CPU time over this one, so a stage on N cores with no idle core reaches N times that "
         "ratio. Unlike wall-clock rates, it holds on a shared machine.",
         "",
-        "| figure | median | unit | ratio to the limit | runs | note |",
-        "|---|---:|---|---:|---|---|",
     ]
+    return "\n".join(lines + table(figures, limit, limit_cpu)) + "\n"
+
+
+def table(figures: list[Figure], limit: Figure, limit_cpu: Figure) -> list[str]:
+    """The figures as Markdown table lines, each rate or CPU figure with its ratio to the limit."""
+    lines = ["| figure | median | unit | ratio to the limit | runs | note |",
+             "|---|---:|---|---:|---|---|"]
     for f in figures:
         ratio = ""
         if f.unit in ("pages/s", "articles/s"):
@@ -322,20 +328,23 @@ def render(figures: list[Figure], args: argparse.Namespace, limit: Figure, limit
             ratio = f"{f.ratio(limit_cpu):.2f}x"
         runs = ", ".join(f"{r:.1f}" for r in f.runs)
         lines.append(f"| {f.name} | {f.median:.1f} | {f.unit} | {ratio} | {runs} | {f.note} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 BEGIN, END = "<!-- written by make bench: begin -->", "<!-- written by make bench: end -->"
 
 
-def write_report(path: Path, block: str) -> None:
+def write_report(path: Path, block: str, begin: str = BEGIN, end: str = END) -> None:
     """Put the figures between the markers of `path`, keeping the text around them (the
-    profiles and the other benchmarks' sections); a file without markers is created whole."""
-    marked = f"{BEGIN}\n{block}{END}"
+    profiles and the other benchmarks' sections); without the markers, the block is added at
+    the end of the file (a missing file is created)."""
+    marked = f"{begin}\n{block}{end}"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + marked + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + marked + rest.split(end, 1)[1]
+    elif text:
+        text = f"{text.rstrip()}\n\n{marked}\n"
     else:
         text = f"# Performance\n\n{marked}\n"
     path.write_text(text, encoding="utf-8")
