@@ -59,7 +59,10 @@ _DIRECTIVES = {
 }
 #: Directives that take a value after a colon, so `name:` before them is not a bot's name.
 _VALUED = {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
-_CHUNK = 16384  # bytes fed to the head parser at a time
+#: Bytes fed to the head parser at a time: the parser reads the whole chunk that holds `<body`,
+#: so small chunks stop it soon after the head (4 kB: 0.07 ms a demo page against 0.38 with
+#: 16 kB; 0.34 against 0.47 ms on 300 real pages of the dev corpus, the same metas found).
+_CHUNK = 4096
 _SCOPE = re.compile(r"\s*([A-Za-z][\w.-]*)\s*:\s*(.*)", re.DOTALL)
 
 

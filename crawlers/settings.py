@@ -45,6 +45,13 @@ COOKIES_ENABLED = False
 # No control ports: Scrapy 2.19 opens a remote-control HTTP server per crawl by default.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+# No Referer header: a site learns nothing from which of its own feeds or listings led to a page,
+# and Scrapy's referrer policy costs a URL parse per request.
+REFERER_ENABLED = False
+# Periodic reports nobody reads: the crawl prints its own progress (crawlers.extensions), and
+# the benchmarks measure memory from outside.
+LOGSTATS_INTERVAL = 0
+MEMUSAGE_ENABLED = False
 
 # --- Our components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -62,6 +69,15 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.blocking.BlockedPageMiddleware": 560,
     # Last before the downloader: wait for the host's gate (Crawl-delay, Retry-After).
     "crawlers.politeness.PacingMiddleware": 890,
+    # No site credentials on a news crawl: nothing would ever set them.
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+}
+# Scrapy's spider middlewares a news crawl does not use; each wraps every callback's output in
+# one more async generator. Depth is bounded by our own sitemap depth and listing page limits.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    # A warning for spiders that copy response.meta into new requests; ours never do.
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.RawPagesPipeline": 300,

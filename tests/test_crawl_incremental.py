@@ -72,6 +72,9 @@ def test_second_run_is_conditional_and_requests_no_article(
     # The honest User-Agent names the project and a contact URL.
     assert all(h.headers["user-agent"].startswith("newsdesk/") and "(+https://" in
                h.headers["user-agent"] for h in site.requests("lecourrier"))  # fmt: skip
+    # No Referer (a site learns nothing from which of its pages led to a request), no cookies.
+    assert not any("referer" in h.headers or "cookie" in h.headers
+               for h in site.requests("lecourrier"))  # fmt: skip
     with psycopg.connect(db_url) as conn:
         documents = conn.execute(
             "SELECT url, kind, etag, last_status FROM discovery_documents"

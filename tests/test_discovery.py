@@ -298,6 +298,24 @@ def test_listing_links_by_pattern_and_rel_next() -> None:
     }
 
 
+def test_listing_pattern_is_matched_on_each_link_as_escaped() -> None:
+    # Links are dropped before escaping only when escaping would not change them (a speed-up):
+    # a pattern written for the escaped form still finds its links.
+    html = (
+        '<a href="/kultur/über-7">Ü</a><a href="/kultur/plain-8">P</a>'
+        '<a href="/a b/9">S</a><a href="/c/10#top">F</a>'
+    ).encode()
+    page = parse_listing(
+        html, "https://n.example.com/", domains=["n.example.com"],
+        article_pattern=r"%C3%BC|%20|#top",
+    )
+    assert [url for url, _ in page.links] == [
+        "https://n.example.com/kultur/%C3%BCber-7",
+        "https://n.example.com/a%20b/9",
+        "https://n.example.com/c/10",  # matched with its fragment, stored without it
+    ]
+
+
 def test_listing_without_pattern_takes_same_site_links_but_not_itself() -> None:
     page = parse_listing(LISTING, "https://news.example.com/world/", domains=["news.example.com"])
     urls = [url for url, _ in page.links]

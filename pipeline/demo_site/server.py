@@ -40,7 +40,9 @@ from pipeline.errors import NewsdeskError
 _COMPRESSIBLE = ("text/", "application/")
 
 #: Request headers the access log keeps (lowercase).
-LOGGED_HEADERS = ("user-agent", "if-none-match", "if-modified-since", "accept-encoding")
+LOGGED_HEADERS = (
+    "user-agent", "if-none-match", "if-modified-since", "accept-encoding", "referer", "cookie"
+)
 
 #: What a Cloudflare-style bot wall answers: 403, "Just a moment...", a JavaScript challenge.
 CHALLENGE_PAGE = (
