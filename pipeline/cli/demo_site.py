@@ -7,6 +7,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.atomic import atomic_write
 from pipeline.cli.options import article_count, port_number, whole_number
 from pipeline.demo_site import DEFAULT_ANCHOR, DemoSite, serve_demo_site
 from pipeline.errors import NewsdeskError
@@ -63,11 +64,10 @@ def _serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int
                   f"{count} articles)")
         yaml_text = running.sources_yaml()
         if args.sources_out:
-            try:
-                args.sources_out.write_text(yaml_text, encoding="utf-8")
-            except OSError as exc:
-                message = f"--sources-out: cannot write {args.sources_out}: {exc}"
-                raise NewsdeskError(message) from None
+            # Whole or not at all: a bench or test polls for this file and must never read
+            # half of it (a fresh-clone run read an empty mapping once).
+            with atomic_write(args.sources_out) as tmp:
+                tmp.write_text(yaml_text, encoding="utf-8")
             print(f"sources YAML written to {args.sources_out}")
         else:
             print("\n" + yaml_text)
