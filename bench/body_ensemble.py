@@ -204,11 +204,15 @@ def main() -> int:
     one.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     one.add_argument("--limit", type=int)
     two = sub.add_parser("vote")
-    for p in (one, two):
+    three = sub.add_parser("units")
+    for p in (one, two, three):
         p.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args()
     if args.step == "extract":
         return extract(args)
+    if args.step == "units":
+        from bench.body_units import units
+        return units(args)
     from bench.body_vote import vote
     return vote(args)
 
