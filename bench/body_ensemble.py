@@ -1,10 +1,11 @@
 """Body ensemble measurement: which of a page's blocks each extractor keeps, and what a vote
 among them would score (issue 21).
 
-Two steps, so the vote can be iterated on without extracting again:
+Extract once, then vote as often as needed without extracting again:
 
     .venv/bin/python bench/body_ensemble.py extract [--corpus DIR] [--limit N] [--cache FILE]
     .venv/bin/python bench/body_ensemble.py vote [--cache FILE]
+    .venv/bin/python bench/body_ensemble.py units [--cache FILE]
 
 `extract` parses each dev-corpus page once (newsdesk's own parse, consent banners dropped), cuts
 it into blocks (the text of each block element -- paragraph, list item, heading, table cell,
@@ -15,7 +16,8 @@ output; a block under four tokens only as a whole line of it), then scores, cros
 site (group k-fold over the page's host, never a page scored with weights learned on its own
 site): each extractor alone, bare trafilatura, today's newsdesk, learned votes, the ceilings
 with hindsight, and when the second opinions would run (bench/body_vote.py). The figures and
-what they say: docs/quality.md, "Body ensemble". Needs the `bench` extra (readability-lxml,
+what they say: docs/quality.md, "Body ensemble". `units` votes on the runs inside blocks
+instead (bench/body_units.py). Needs the `bench` extra (readability-lxml,
 resiliparse).
 """
 

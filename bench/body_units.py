@@ -30,13 +30,19 @@ from bench.corpus_scoring import f1, fold, pr, shingles
 
 TODAY = EXTRACTORS.index("newsdesk")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-# (name, extractors' votes only or with layout cues, which units the vote may change, exact F1)
+# (name, extractors' votes only or with layout cues, which units the vote may change, exact F1,
+# every page weighs alike in learning -- the bench averages pages -- rather than every token)
 VARIANTS = (
-    ("units: vote, all extractors", False, "all", False),
-    ("units: vote, all + cues", True, "all", False),
-    ("units: vote, all + cues, threshold on exact F1", True, "all", True),
-    ("units: today's, the vote where extractors differ", True, "differ", True),
-    ("units: today's, the vote where they differ next to today's body", True, "edge", True),
+    ("units: vote, all extractors", False, "all", False, False),
+    ("units: vote, all extractors, threshold on exact F1", False, "all", True, False),
+    ("units: vote, all extractors, pages weigh alike", False, "all", False, True),
+    ("units: vote, all + cues", True, "all", False, False),
+    ("units: vote, all + cues, threshold on exact F1", True, "all", True, False),
+    ("units: today's, the vote where extractors differ", True, "differ", True, False),
+    ("units: today's, the vote where extractors differ, pages weigh alike", True, "differ",
+     True, True),
+    ("units: today's, the vote where they differ next to today's body", True, "edge", True,
+     False),
 )
 
 
@@ -157,15 +163,18 @@ class ExactF1:
 
 
 def learn(pages: list[int], arrays: list[dict], cues: bool, scope: str,
-          exact: ExactF1 | None) -> tuple[np.ndarray, float]:
+          exact: ExactF1 | None, per_page: bool) -> tuple[np.ndarray, float]:
     """Weights by logistic regression on the units in scope (label: most of the unit's tokens
-    are in the answer, weighted by its tokens) and the threshold that maximises the training
-    pages' F1, exact or approximated from unit tokens."""
+    are in the answer, weighted by its tokens, or by its share of the page's answer) and the
+    threshold that maximises the training pages' F1, exact or approximated from unit tokens."""
     used = [arrays[i]["scope"][scope] for i in pages]
     x = np.vstack([design(arrays[i], cues)[u] for i, u in zip(pages, used, strict=True)])
     sizes = np.concatenate([arrays[i]["sizes"][u] for i, u in zip(pages, used, strict=True)])
     hits = np.concatenate([arrays[i]["hits"][u] for i, u in zip(pages, used, strict=True)])
-    beta = logistic(x, (hits >= 0.5 * sizes).astype(float), sizes)
+    weight = sizes / np.concatenate([np.full(u.sum(), max(50, arrays[i]["truth_size"]))
+                                     for i, u in zip(pages, used, strict=True)]) \
+        if per_page else sizes
+    beta = logistic(x, (hits >= 0.5 * sizes).astype(float), weight)
     scores = [predict(arrays[i], beta, cues, scope) for i in pages]
     if exact is None:
         best = max(np.linspace(-3, 3, 25),
@@ -204,10 +213,11 @@ def units(args: argparse.Namespace) -> int:
                 finish(kept_text(a, np.where(a["scope"][scope], oracle, a["ours"])), record))
         add("unit vote with hindsight", record, finish(kept_text(a, oracle), record))
     exact = ExactF1(records, arrays)
-    for name, cues, scope, on_exact in VARIANTS:
+    for name, cues, scope, on_exact, per_page in VARIANTS:
         for f in range(FOLDS):
             train = [i for i, r in enumerate(records) if fold_of(r["site"]) != f]
-            beta, threshold = learn(train, arrays, cues, scope, exact if on_exact else None)
+            beta, threshold = learn(train, arrays, cues, scope, exact if on_exact else None,
+                                    per_page)
             print(f"{name} fold {f}: weights {np.round(beta, 2).tolist()} "
                   f"threshold {threshold:.2f}", flush=True)
             for i, record in enumerate(records):
