@@ -46,6 +46,23 @@ VARIANTS = (
 )
 
 
+def page_stream(record: dict) -> tuple[list[list[re.Match]], list[str]]:
+    """The page's tokens per block (matches in the block's text) and as one case-folded stream."""
+    spans = [list(re.finditer(r"\w+", b["text"])) for b in record["blocks"]]
+    return spans, [m.group().casefold() for block in spans for m in block]
+
+
+def covered(stream: list[str], text: str) -> np.ndarray:
+    """The stream's tokens in a run of at least four that the text holds in order."""
+    matcher = difflib.SequenceMatcher(None, stream, re.findall(r"\w+", text.casefold()),
+                                      autojunk=False)
+    held = np.zeros(len(stream), dtype=bool)
+    for start, _, size in matcher.get_matching_blocks():
+        if size >= min(4, len(stream)):
+            held[start:start + size] = True
+    return held
+
+
 def unit_arrays(record: dict) -> dict:
     """The page's units in document order: text, votes (units x extractors), label counts
     (tokens, tokens in the answer) and layout cues."""
@@ -56,21 +73,10 @@ def unit_arrays(record: dict) -> dict:
     # The page's tokens as one stream, aligned in order with each output's tokens: a table cell
     # or a short line is matched with its neighbours, the way an output holds it, and a sentence
     # the page repeats (a teaser, a caption, a related link) counts once, where the output has it.
-    spans = [list(re.finditer(r"\w+", b["text"])) for b in record["blocks"]]
-    stream = [m.group().casefold() for block in spans for m in block]
+    spans, stream = page_stream(record)
 
-    def covered(text: str) -> np.ndarray:
-        """The stream's tokens in a run of at least four that the text holds in order."""
-        matcher = difflib.SequenceMatcher(None, stream, re.findall(r"\w+", text.casefold()),
-                                          autojunk=False)
-        held = np.zeros(len(stream), dtype=bool)
-        for start, _, size in matcher.get_matching_blocks():
-            if size >= min(4, len(stream)):
-                held[start:start + size] = True
-        return held
-
-    cov = np.column_stack([covered(record["outputs"][e]) for e in EXTRACTORS])
-    hit = covered(record["truth"])
+    cov = np.column_stack([covered(stream, record["outputs"][e]) for e in EXTRACTORS])
+    hit = covered(stream, record["truth"])
     texts, votes, sizes, hits, starts, cues = [], [], [], [], [], []
     offset = 0
     for bi, (block, found) in enumerate(zip(record["blocks"], spans, strict=True)):
