@@ -150,6 +150,16 @@ def why(records: list[dict], arrays: list[dict], keeps: list[np.ndarray]) -> Non
               f"{total['dropped right']:.0f} | {total['dropped wrong']:.0f} |")
 
 
+def gate_cpu(records: list[dict], slow: np.ndarray) -> float:
+    """Extraction CPU against today's (the cache's CPU seconds): the gate's two cheap extractors
+    (trafilatura fast, resiliparse) on every page, the other second opinions on the slow ones."""
+    today = sum(r["cpu"]["newsdesk"] for r in records)
+    gate = sum(r["cpu"]["traf_fast"] + r["cpu"]["resiliparse"] for r in records)
+    rest = sum(r["cpu"][e] for r, s in zip(records, slow, strict=True) if s
+               for e in EXTRACTORS if e not in ("newsdesk", "traf_fast", "resiliparse"))
+    return (today + gate + rest) / today
+
+
 def trees(args: argparse.Namespace) -> int:
     records = pickle.loads(args.cache.read_bytes())
     saved = args.cache.with_suffix(".units.pkl")  # bench/body_units.py's, when still current
@@ -201,6 +211,8 @@ def trees(args: argparse.Namespace) -> int:
             for record, body, s in zip(records, bodies[best], slow, strict=True):
                 add(f"{best}, on the {share:.0%} of pages least sure by {signal}", record,
                     body if s else record["outputs"]["newsdesk"])
+            print(f"gate {signal} <= {values[slow].max():.3f} ({share:.0%} of pages): "
+                  f"extraction CPU {gate_cpu(records, slow):.2f} x today's")
     for subset, by_name in sorted(tallies.items()):
         print(f"\n{subset} ({next(iter(by_name.values())).n} pages)\n"
               "| body | F1 | P | R |\n|---|---|---|---|")
