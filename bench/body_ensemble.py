@@ -1,10 +1,12 @@
 """Body ensemble measurement: which of a page's blocks each extractor keeps, and what a vote
 among them would score (issue 21).
 
-Two steps, so the vote can be iterated on without extracting again:
+Extract once, then vote as often as needed without extracting again:
 
     .venv/bin/python bench/body_ensemble.py extract [--corpus DIR] [--limit N] [--cache FILE]
     .venv/bin/python bench/body_ensemble.py vote [--cache FILE]
+    .venv/bin/python bench/body_ensemble.py units [--cache FILE]
+    .venv/bin/python bench/body_ensemble.py trees [--cache FILE]
 
 `extract` parses each dev-corpus page once (newsdesk's own parse, consent banners dropped), cuts
 it into blocks (the text of each block element -- paragraph, list item, heading, table cell,
@@ -15,8 +17,9 @@ output; a block under four tokens only as a whole line of it), then scores, cros
 site (group k-fold over the page's host, never a page scored with weights learned on its own
 site): each extractor alone, bare trafilatura, today's newsdesk, learned votes, the ceilings
 with hindsight, and when the second opinions would run (bench/body_vote.py). The figures and
-what they say: docs/quality.md, "Body ensemble". Needs the `bench` extra (readability-lxml,
-resiliparse).
+what they say: docs/quality.md, "Body ensemble". `units` votes on the runs inside blocks
+instead (bench/body_units.py), `trees` learns gradient-boosted trees on those units
+(bench/body_trees.py). Needs the `bench` extra (readability-lxml, resiliparse, lightgbm).
 """
 
 from __future__ import annotations
@@ -204,11 +207,19 @@ def main() -> int:
     one.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     one.add_argument("--limit", type=int)
     two = sub.add_parser("vote")
-    for p in (one, two):
+    three = sub.add_parser("units")
+    four = sub.add_parser("trees")
+    for p in (one, two, three, four):
         p.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args()
     if args.step == "extract":
         return extract(args)
+    if args.step == "trees":
+        from bench.body_trees import trees
+        return trees(args)
+    if args.step == "units":
+        from bench.body_units import units
+        return units(args)
     from bench.body_vote import vote
     return vote(args)
 

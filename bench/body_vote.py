@@ -201,9 +201,12 @@ class Tally:
         p, r = _page_pr(body, truth)
         self.p, self.r, self.n = self.p + p, self.r + r, self.n + 1
 
+    def f1(self) -> float:
+        return f1(self.p / max(1, self.n), self.r / max(1, self.n))
+
     def row(self, name: str) -> str:
         p, r = self.p / max(1, self.n), self.r / max(1, self.n)
-        return f"| {name} | {f1(p, r):.4f} | {p:.4f} | {r:.4f} |"
+        return f"| {name} | {self.f1():.4f} | {p:.4f} | {r:.4f} |"
 
 
 def vote(args: argparse.Namespace) -> int:
