@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import trafilatura.core as trafilatura_core
+from lxml import etree
 from trafilatura.external import SANITIZED_XPATH
 
 FAST = "fast"  # trafilatura's own body, its second opinions skipped
@@ -52,15 +53,22 @@ def fallback_cannot_win(raw_tree, body, text: str, options) -> bool:
 
 
 def page_text_bound(tree) -> int:
-    """An upper bound on the length of any text readability can make of `tree`: every text
-    node with its whitespace folded (as trafilatura's `trim` folds it), plus one separator,
-    less the scripts and styles readability drops before it reads the page."""
-    dropped = sum(_folded_length(el.text) for el in tree.iter("script", "style") if el.text)
-    return sum(_folded_length(piece) for piece in tree.itertext()) - dropped
+    """An upper bound on the length of the text readability can make of `tree`. Its text is
+    some of the page's text nodes in page order with whitespace folded (trafilatura's `trim`),
+    which is never longer than all of them folded (`normalize-space`, which folds no more
+    whitespace than `trim`), less the characters of the scripts and styles readability drops
+    before it reads the page."""
+    dropped = sum(_non_space(el.text) for el in tree.iter("script", "style") if el.text)
+    return int(_FOLDED_LENGTH(tree)) - dropped
 
 
-def _folded_length(text: str) -> int:
-    return len(" ".join(text.split())) + 1
+# XPath in C: a page holds 150,000 characters of text and scripts on average.
+_FOLDED_LENGTH = etree.XPath("string-length(normalize-space(.))")
+
+
+def _non_space(text: str) -> int:
+    """Characters that `normalize-space` keeps as they are (all but its four spaces)."""
+    return len(text) - sum(text.count(space) for space in " \t\n\r")
 
 
 @contextmanager
