@@ -214,3 +214,18 @@ def test_rewritten_bodies_move_dedupe_keys_and_stories_as_a_rebuild_would(db_url
         reset(conn)
         dedupe_pending(conn)
         assert dedupe_state(conn) == after
+
+
+def test_the_changed_bodies_are_counted_and_listed_by_source(db_url, tmp_path):
+    x, y = "https://dailyplanet.example/x", "https://dailyplanet.example/y"
+    with psycopg.connect(db_url) as conn:
+        processed(conn, {x: page_html(1, 2), y: page_html(3, 4)}, "div.a")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"sources": [
+        {"name": "dailyplanet", "homepage": "https://dailyplanet.example/",
+         "extraction": {"body": "div.b"}}]}))
+    result = newsdesk("reprocess", "--sources", str(sources), "--workers", "1", "--list-bodies")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"bodies changed.*^\s*dailyplanet\s*\W\s*2\s*$", result.stdout, re.M | re.S)
+    listed = [line.split() for line in result.stdout.splitlines() if "https://" in line]
+    assert sorted(listed) == [["dailyplanet", x], ["dailyplanet", y]]

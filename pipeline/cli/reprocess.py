@@ -79,4 +79,4 @@ def _print_bodies(bodies: dict[str, list[str]], *, listed: bool) -> None:
     if listed:
         for source in sorted(bodies):
             for url in bodies[source]:
-                stdout.print(f"{source}\t{url}", markup=False, highlight=False)
+                stdout.print(f"{source} {url}", markup=False, highlight=False, soft_wrap=True)
