@@ -1,6 +1,7 @@
 """`newsdesk reprocess`: stored raw pages re-extracted after an extractor change, no fetching,
-only changed articles written, per-field change counts reported; a page a crawl stores again
-meanwhile is left to the process stage; dedupe keys and stories follow the rewritten bodies."""
+only changed articles written, per-field change counts and the changed bodies by source
+reported; a page a crawl stores again meanwhile is left to the process stage; dedupe keys and
+stories follow the rewritten bodies."""
 
 from __future__ import annotations
 
@@ -179,6 +180,7 @@ def test_page_stored_again_during_reprocess_is_left_to_the_process_stage(db_url)
         assert not is_processed(conn, x)
         assert first_words(4) in body_of(conn, y) and is_processed(conn, y)
         assert (stats.pages, stats.skipped_changed, stats.changed) == (2, 1, 1)
+        assert stats.bodies == {"dailyplanet": [y]}  # what moved, by source
         process_pending(conn, [source("div.b")], workers=1)
         assert first_words(6) in body_of(conn, x) and is_processed(conn, x)
 
@@ -204,6 +206,7 @@ def test_rewritten_bodies_move_dedupe_keys_and_stories_as_a_rebuild_would(db_url
 
         stats = reprocess(conn, [source("div.b")], workers=1)
         assert stats.changed == 3
+        assert sorted(stats.bodies["dailyplanet"]) == [x, y, z]
         after = dedupe_state(conn)
         assert after[0] == {frozenset({x, y}), frozenset({z})}  # x and y are copies now
         assert not after[1] & stale_keys  # the old bodies' keys are gone
@@ -211,3 +214,18 @@ def test_rewritten_bodies_move_dedupe_keys_and_stories_as_a_rebuild_would(db_url
         reset(conn)
         dedupe_pending(conn)
         assert dedupe_state(conn) == after
+
+
+def test_the_changed_bodies_are_counted_and_listed_by_source(db_url, tmp_path):
+    x, y = "https://dailyplanet.example/x", "https://dailyplanet.example/y"
+    with psycopg.connect(db_url) as conn:
+        processed(conn, {x: page_html(1, 2), y: page_html(3, 4)}, "div.a")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"sources": [
+        {"name": "dailyplanet", "homepage": "https://dailyplanet.example/",
+         "extraction": {"body": "div.b"}}]}))
+    result = newsdesk("reprocess", "--sources", str(sources), "--workers", "1", "--list-bodies")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"bodies changed.*^\s*dailyplanet\s*\W\s*2\s*$", result.stdout, re.M | re.S)
+    listed = [line.split() for line in result.stdout.splitlines() if "https://" in line]
+    assert sorted(listed) == [["dailyplanet", x], ["dailyplanet", y]]

@@ -29,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--workers", type=worker_count, metavar="N", help="worker processes (default: all cores)"
     )
+    parser.add_argument("--list-bodies", action="store_true",
+                        help="also list the URL of every article whose body changed")
     parser.set_defaults(handler=handle)
 
 
@@ -58,6 +60,23 @@ def handle(args: argparse.Namespace) -> int:
         stdout.print(fields)
     else:
         stdout.print("no field changed")
+    if stats.bodies:
+        _print_bodies(stats.bodies, listed=args.list_bodies)
     if note:
         stdout.print(note)
     return 0
+
+
+def _print_bodies(bodies: dict[str, list[str]], *, listed: bool) -> None:
+    """How many articles' bodies changed per source (what an extractor change moved), and with
+    `--list-bodies` which ones."""
+    table = Table(title="bodies changed", show_edge=False)
+    table.add_column("source")
+    table.add_column("articles", justify="right")
+    for source in sorted(bodies):
+        table.add_row(source, str(len(bodies[source])))
+    stdout.print(table)
+    if listed:
+        for source in sorted(bodies):
+            for url in bodies[source]:
+                stdout.print(f"{source} {url}", markup=False, highlight=False, soft_wrap=True)

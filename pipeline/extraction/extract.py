@@ -30,7 +30,7 @@ from lxml import etree
 
 from pipeline.article import Article
 from pipeline.errors import NewsdeskError
-from pipeline.extraction import app_state, dates, fields, provenance, titles
+from pipeline.extraction import app_state, dates, fields, provenance, titles, trafilatura_gate
 from pipeline.extraction import authors as author_steps
 from pipeline.extraction import body as body_rules
 from pipeline.extraction import boilerplate as bp
@@ -44,7 +44,7 @@ from pipeline.text.cleaning import clean_body, content_hash, word_count
 from pipeline.text.dates import to_utc
 from pipeline.text.names import name_key
 
-EXTRACTOR_VERSION = f"1.4.0+trafilatura{version('trafilatura')}"
+EXTRACTOR_VERSION = f"1.5.0+trafilatura{version('trafilatura')}"
 
 MIN_WORDS = 20  # fewer words than this is a stub, a teaser or an error page, not an article
 
@@ -84,12 +84,13 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     page_parsing.drop_consent_banners(tree)
 
     date_params = dates.trafilatura_date_params(fetched_at)
+    path = {}  # which path trafilatura's body took, when it ran
     if hints.get("override_body"):
         text = hints["override_body"]
     else:
+        found, path["body_path"] = _trafilatura(tree, url, date_params)
         text = body_rules.prefer_publisher_body(
-            _trafilatura(tree, url, date_params), _article_body(page), _app_state_body(tree),
-            min_words=MIN_WORDS)
+            found, _article_body(page), _app_state_body(tree), min_words=MIN_WORDS)
     if not text.strip():
         raise NotAnArticle(f"{url}: no article text found on the page")
     guessed = TrafilaturaMetadata(tree, url, date_params)
@@ -136,26 +137,29 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
         content_hash=content_hash(body),
         fetched_at=fetched_at,
         extractor_version=EXTRACTOR_VERSION,
-        extras={"jsonld_types": page.jsonld_types, "boilerplate_removed": removed,
+        extras={"jsonld_types": page.jsonld_types, "boilerplate_removed": removed, **path,
                 # dedupe's explicit original signals (cross-site canonical, credit, wire byline)
                 **provenance.signals(tree, page, url, authors)},
     )
 
 
-def _trafilatura(tree: etree._Element, url: str, date_params: dict) -> str:
-    """trafilatura's body text ("" when it finds none); when its balanced mode finds no body
-    (or a stub), once more favouring recall: some layouts (product roundups, page builders)
-    only yield to that mode, and a page that yields nothing either way costs the retry only.
-    Without its metadata: `TrafilaturaMetadata` guesses that only where our steps need it."""
+def _trafilatura(tree: etree._Element, url: str, date_params: dict) -> tuple[str, str]:
+    """trafilatura's body text ("" when it finds none) and the path it took
+    (`trafilatura_gate`: its readability/justext second opinions run only where they could
+    change the body). When its balanced mode finds no body (or a stub), once more favouring
+    recall: some layouts (product roundups, page builders) only yield to that mode, and a page
+    that yields nothing either way costs the retry only. Without its metadata:
+    `TrafilaturaMetadata` guesses that only where our steps need it."""
     options = {"url": url, "with_metadata": False, "include_comments": False,
                "include_tables": True, "date_extraction_params": date_params}
-    doc = trafilatura.bare_extraction(tree, **options)
-    text = (doc.text or "") if doc is not None else ""
-    if word_count(text) < MIN_WORDS:
-        retry = trafilatura.bare_extraction(tree, favor_recall=True, **options)
-        if retry is not None and word_count(retry.text or "") > word_count(text):
-            return retry.text
-    return text
+    with trafilatura_gate.recording() as paths:
+        doc = trafilatura.bare_extraction(tree, **options)
+        text = (doc.text or "") if doc is not None else ""
+        if word_count(text) < MIN_WORDS:
+            retry = trafilatura.bare_extraction(tree, favor_recall=True, **options)
+            if retry is not None and word_count(retry.text or "") > word_count(text):
+                text = retry.text
+    return text, trafilatura_gate.body_path(paths)
 
 
 def _article_body(page: PageMetadata) -> str | None:

@@ -5,7 +5,8 @@ fetching anything.
 Uses the process stage's own machinery (the same worker pool, page records and extraction
 function); only the bookkeeping differs: pages are read in id order (no claiming, pages still
 pending are left to the process stage), each new article is compared with the stored one field
-by field, and only articles with a changed field are written. The result counts changes per field.
+by field, and only articles with a changed field are written. The result counts changes per field
+and lists the articles whose body changed, by source (what an extractor change moved).
 
 A crawl may store a page again while it is being re-extracted: each batch's write locks its
 pages and keeps only those whose content is still what was read (a changed page stays pending
@@ -93,6 +94,7 @@ class ReprocessStats:
     failed: int = 0  # pages that yield no article now (their stored article, if any, is kept)
     skipped_changed: int = 0  # pages stored again since they were read: left to the process stage
     fields: Counter = field(default_factory=Counter)  # field name -> articles where it changed
+    bodies: dict[str, list[str]] = field(default_factory=dict)  # source -> URLs, body changed
 
 
 def count_pages(conn: psycopg.Connection, sources: Sequence[str] | None = None,
@@ -205,6 +207,8 @@ def _write(conn: psycopg.Connection, results, read: dict[int, bytes],
             continue
         stats.changed += 1
         stats.fields.update(changed)
+        if "body" in changed:
+            stats.bodies.setdefault(article.source, []).append(article.url)
         updates.append({**new, "id": row[0], "extractor_version": article.extractor_version})
         written[page_id] = row[0]
     if updates:

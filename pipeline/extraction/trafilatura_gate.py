@@ -1,0 +1,121 @@
+"""When trafilatura's second opinions run: readability and justext only where they could change
+its body.
+
+trafilatura's full mode extracts the body with its own rules, then always runs readability on a
+copy of the raw page and, on an unclean or short body, justext (`compare_extraction`); its fast
+mode skips both and loses body quality on some pages. Readability's text is never longer than
+the text of the page it reads, and trafilatura keeps its own body unless readability's is more
+than twice as long, or its own has no paragraph text or more tables than paragraphs; justext is
+only consulted on an unclean or short body. So where its own body has paragraph text, no more
+tables than paragraphs, is clean, not short, and at least half the page's text, the second
+opinions cannot win: skipping them gives the full mode's body exactly, at the fast mode's cost.
+
+The decision sits at trafilatura's own seam, `trafilatura.core.compare_extraction`, so the first
+pass is reused (no second extraction on the pages that need the fallback). It applies only
+inside `recording()`: trafilatura called anywhere else (a bench's bare baseline) runs unchanged.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import trafilatura.core as trafilatura_core
+from lxml import etree
+from trafilatura.external import SANITIZED_XPATH
+
+FAST = "fast"  # trafilatura's own body, its second opinions skipped
+SECOND_OPINION = "second opinion"  # readability (and maybe justext) consulted, today's full mode
+
+# The seam: `_extract_and_compare` calls this module global of trafilatura.core after its own
+# extraction. Wrapping a pinned library's internal is the only way to reuse that first pass;
+# if it disappears or its parameters change, nothing is wrapped and every page takes the full
+# mode (recorded as a second opinion), today's behaviour.
+SEAM = "compare_extraction"
+SEAM_PARAMETERS = ("cleaned_tree", "raw_tree", "body", "text", "options")
+
+_paths: ContextVar[list[str] | None] = ContextVar("trafilatura_paths", default=None)
+
+
+def fallback_cannot_win(raw_tree, body, text: str, options) -> bool:
+    """True when readability and justext cannot change trafilatura's body (see the module
+    docstring): the balanced mode's rules, read off trafilatura's `_prefer_readability` and
+    `compare_extraction`, with the page's text length as the bound on readability's."""
+    if options.focus != "balanced" or len(text) < options.min_extracted_size:
+        return False
+    if not body.xpath(".//p//text()") or body.xpath(SANITIZED_XPATH):
+        return False
+    if len(body.findall(".//table")) > len(body.findall(".//p")):
+        return False
+    return 2 * len(text) >= page_text_bound(raw_tree)
+
+
+def page_text_bound(tree) -> int:
+    """An upper bound on the length of the text readability can make of `tree`. Its text is
+    some of the page's text nodes in page order with whitespace folded (trafilatura's `trim`),
+    which is never longer than all of them folded (`normalize-space`, which folds no more
+    whitespace than `trim`), less the scripts and styles readability drops before it reads the
+    page: taking out a run of text folded to n characters shortens the fold by at least n - 1."""
+    dropped = sum(max(int(_FOLDED_LENGTH(el)) - 1, 0) for el in tree.iter("script", "style"))
+    return int(_FOLDED_LENGTH(tree)) - dropped
+
+
+# XPath in C: a page holds 150,000 characters of text and scripts on average.
+_FOLDED_LENGTH = etree.XPath("string-length(normalize-space(.))")
+
+
+@contextmanager
+def recording() -> Iterator[list[str]]:
+    """Gate the trafilatura calls made inside; yields the list of paths they took (one per
+    comparison trafilatura made: a recall retry or escalation adds one)."""
+    paths: list[str] = []
+    token = _paths.set(paths)
+    try:
+        yield paths
+    finally:
+        _paths.reset(token)
+
+
+def body_path(paths: list[str]) -> str:
+    """One label for an extraction: fast only if every comparison was skipped."""
+    return FAST if paths and all(path == FAST for path in paths) else SECOND_OPINION
+
+
+def _wrap(compare):
+    def gated_compare_extraction(cleaned_tree, raw_tree, body, text, options):
+        paths = _paths.get()
+        if paths is None:  # not ours: trafilatura as shipped
+            return compare(cleaned_tree, raw_tree, body, text, options)
+        if fallback_cannot_win(raw_tree, body, text, options):
+            paths.append(FAST)
+            return body, text
+        paths.append(SECOND_OPINION)
+        return compare(cleaned_tree, raw_tree, body, text, options)
+
+    gated_compare_extraction.wrapped = compare
+    return gated_compare_extraction
+
+
+def seam_matches(function) -> bool:
+    """Whether `function` is the comparison this gate was written against."""
+    try:
+        parameters = tuple(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return False
+    return parameters == SEAM_PARAMETERS
+
+
+def install() -> bool:
+    """Wrap trafilatura's comparison once; False (nothing wrapped) if the seam is not there."""
+    current = getattr(trafilatura_core, SEAM, None)
+    if getattr(current, "wrapped", None) is not None:
+        return True
+    if current is None or not seam_matches(current):
+        return False
+    setattr(trafilatura_core, SEAM, _wrap(current))
+    return True
+
+
+INSTALLED = install()

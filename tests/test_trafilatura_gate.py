@@ -1,0 +1,96 @@
+"""The gate on trafilatura's second opinions: skipped only where they cannot change the body
+(the fast path gives the full mode's text), run where readability wins, recorded on the
+article; the seam it wraps is checked, and trafilatura outside the gate runs as shipped."""
+
+from __future__ import annotations
+
+import trafilatura
+import trafilatura.core as trafilatura_core
+from trafilatura.external import compare_extraction
+
+from pipeline.extraction import trafilatura_gate as gate
+from pipeline.extraction.extract import extract_article
+from tests.test_extract import PARAGRAPHS, page
+
+URL = "https://example.com/news/council-budget"
+OPTIONS = {"url": URL, "with_metadata": False, "include_comments": False, "include_tables": True}
+
+# The publisher's container holds a teaser; the story sits in a sibling: trafilatura's own rules
+# take the teaser, readability the story (more than twice as long), so the full mode's body is
+# readability's.
+TEASER_BESIDE_STORY = (
+    '<html><body><div class="post-content"><p>' + PARAGRAPHS[0][:120] + "</p></div>"
+    '<div class="entry">' + "".join(f"<p>{p}</p>" for p in PARAGRAPHS * 3) + "</div></body></html>"
+)
+
+
+def full_mode(html: str) -> str:
+    """trafilatura's full mode as shipped (no gate: called outside `recording`)."""
+    return trafilatura.bare_extraction(html, **OPTIONS).text
+
+
+def gated(html: str) -> tuple[str, list[str]]:
+    with gate.recording() as paths:
+        text = trafilatura.bare_extraction(html, **OPTIONS).text
+    return text, paths
+
+
+def test_a_body_the_fallback_cannot_beat_takes_the_fast_path_with_the_full_modes_text():
+    html = page()
+    text, paths = gated(html)
+    assert paths == [gate.FAST]
+    assert text == full_mode(html)
+    assert extract_article(html, URL).extras["body_path"] == gate.FAST
+
+
+def test_where_readability_wins_the_second_opinion_runs_and_gives_the_full_modes_text():
+    fast_only = trafilatura.bare_extraction(TEASER_BESIDE_STORY, fast=True, **OPTIONS).text
+    full = full_mode(TEASER_BESIDE_STORY)
+    assert len(full) > 2 * len(fast_only)  # readability's body won in the full mode
+    text, paths = gated(TEASER_BESIDE_STORY)
+    assert paths == [gate.SECOND_OPINION]
+    assert text == full
+    article = extract_article(TEASER_BESIDE_STORY, URL)
+    assert article.extras["body_path"] == gate.SECOND_OPINION
+    assert PARAGRAPHS[3] in article.body
+
+
+def test_the_seam_is_trafilaturas_comparison_and_is_wrapped():
+    # Fails when a trafilatura upgrade renames, re-signs or stops calling the comparison:
+    # the gate would then silently never skip (safe, but the saving gone).
+    assert gate.INSTALLED
+    assert trafilatura_core.compare_extraction.wrapped is compare_extraction
+    assert gate.seam_matches(compare_extraction)
+    assert gate.SEAM in trafilatura_core._extract_and_compare.__code__.co_names
+
+
+def test_a_missing_or_changed_seam_leaves_trafilatura_as_shipped(monkeypatch):
+    monkeypatch.delattr(trafilatura_core, gate.SEAM)
+    assert not gate.install()
+    monkeypatch.setattr(trafilatura_core, gate.SEAM, lambda tree, body, text, options: None,
+                        raising=False)
+    assert not gate.install()
+    assert gate.body_path([]) == gate.SECOND_OPINION  # nothing skipped: the full mode ran
+
+
+def test_outside_the_gate_the_comparison_always_runs():
+    calls = []
+
+    def comparison(*args):
+        calls.append(args)
+        return "compared", ""
+
+    wrapped = gate._wrap(comparison)
+    assert wrapped(None, None, None, "text", None) == ("compared", "")
+    assert len(calls) == 1
+
+
+def test_a_page_mostly_outside_the_body_gets_the_second_opinion():
+    # The same article under a long list of links: its body is less than half the page's text,
+    # so readability could find more; the gate cannot rule it out.
+    links = "".join(f'<p><a href="/{i}">Another story number {i} worth reading</a></p>'
+                    for i in range(120))
+    html = page().replace("<footer>", f'<div class="more">{links}</div><footer>')
+    text, paths = gated(html)
+    assert paths[0] == gate.SECOND_OPINION
+    assert text == full_mode(html)
