@@ -103,3 +103,16 @@ def test_detect_is_confident_on_a_paragraph_and_counts_chinese_varieties_as_chin
 )
 def test_reconcile_rule(declared, detected, words, expected) -> None:
     assert reconcile(declared, detected, words) == expected
+
+
+def test_a_short_body_with_a_declared_language_is_not_run_through_the_detector(monkeypatch):
+    """A short body never overrides a declaration, so its detection is not paid for."""
+    from pipeline.extraction import language as language_module
+
+    def no_detector(text):
+        raise AssertionError("detector called")
+
+    monkeypatch.setattr(language_module, "detect", no_detector)
+    page = type("Page", (), {"html_lang": "de", "ld": lambda self, key: [],
+                             "first": lambda self, *keys: None})()
+    assert language_module.language(page, None, "kurz", MIN_WORDS_TO_OVERRIDE - 1) == "de"

@@ -30,8 +30,11 @@ from pipeline.text.cleaning import normalise_language
 
 CONFIDENT = 0.95
 MIN_WORDS_TO_OVERRIDE = 50
-# The detector's cost grows with the text; its answer is settled long before this many chars.
-DETECT_CHARS = 4000
+# The detector's cost grows with the text (a Python loop over its bytes), and its answer is
+# settled well before this many characters: over the 2,050 bodies of the dev corpus and the demo
+# site, 1,000 characters gave every page the same language and the same side of `CONFIDENT` as
+# 4,000 (500 changed 7), so 1,500 keeps a margin at 2.7x less cost than 4,000.
+DETECT_CHARS = 1500
 # Standards of one ISO 639-3 macrolanguage (Norwegian, Serbo-Croatian, Malay), which the
 # detector spells differently ("nb" is detected as "no") or cannot reliably tell apart (a
 # Croatian paragraph scores bs 0.51, hr 0.48): a detection in the declared one's group agrees.
@@ -54,6 +57,8 @@ def language(page: PageMetadata, source: Source | None, body: str, words: int) -
                 or normalise_language(page.first("og:locale", "content-language",
                                                  "dc.language", "language"))
                 or (source.language if source else None))
+    if declared and words < MIN_WORDS_TO_OVERRIDE:
+        return declared  # a short body never overrides a declaration: nothing to detect
     return reconcile(declared, detect(body), words)
 
 

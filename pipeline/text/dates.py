@@ -20,6 +20,7 @@ import dateparser.search
 from dateutil.parser import isoparse
 
 from pipeline.article import NO_ZONE
+from pipeline.text.date_shapes import parse_common
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # Tolerance for dates "in the future": covers clock skew and a naive local time read in the
@@ -84,13 +85,23 @@ def _parse_aware(value: str | datetime | date | None, tz: str | None,
         pass
     parsed = None
     for langs in (tuple(languages or ()), ("en",)):
-        try:
-            parsed = _date_parser(langs).get_date_data(text).date_obj
-        except (ValueError, TypeError, OverflowError, KeyError):
-            parsed = None
+        parsed = _common_shape(text, langs)
+        if parsed is None:
+            try:
+                parsed = _date_parser(langs).get_date_data(text).date_obj
+            except (ValueError, TypeError, OverflowError, KeyError):
+                parsed = None
         if parsed is not None or langs == ("en",):
             break
     return _aware(_trusted_zone(parsed, tz), tz) if parsed else None
+
+
+def _common_shape(text: str, languages: tuple[str, ...]) -> datetime | None:
+    """The strict reading of a common shape (`date_shapes`) where it is dateparser's own: one
+    language, or none (all locales, English first in dateparser's order)."""
+    if len(languages) > 1:
+        return None  # several languages: dateparser weighs which one the string is in
+    return parse_common(text, languages[0] if languages else "en")
 
 
 # Abbreviations that name several zones (IST: India, Israel, Ireland; CST: China, US Central,
