@@ -19,6 +19,7 @@ import gzip
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import trafilatura
@@ -66,6 +67,7 @@ def main() -> int:
             extract_article(pages[0][1], pages[0][2]["url"])
     scores: dict[str, dict[str, Score]] = {}
     shown: dict[str, int] = {}
+    paths: dict[str, Counter] = {}  # per set: which path trafilatura's body took (the gate)
     for subset, html, truth in pages:
         bare, ours = (scores.setdefault(subset, {}).setdefault(name, Score())
                       for name in ("trafilatura", "newsdesk"))
@@ -79,6 +81,7 @@ def main() -> int:
         add_article(ours, truth, art)
         if art is None:
             continue
+        paths.setdefault(subset, Counter())[art.extras.get("body_path", "override")] += 1
         day = article_day(art)
         for field, got, want in (("title", fold(art.title), fold(truth["title"])),
                                  ("date", day, truth.get("date_published") or day),
@@ -95,6 +98,9 @@ def main() -> int:
                                                                                "newsdesk")}
     ratio = seconds["trafilatura"] / max(seconds["newsdesk"], 1e-9)
     print(f"\nspeed ratio newsdesk/trafilatura (one core, same run): {ratio:.2f}")
+    for subset, counts in sorted(paths.items()):
+        taken = ", ".join(f"{path} {n / counts.total():.1%}" for path, n in counts.most_common())
+        print(f"body path on {subset}: {taken}")
     return 0
 
 
