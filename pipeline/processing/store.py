@@ -56,15 +56,28 @@ CREATE TEMP TABLE IF NOT EXISTS articles_staging AS
 SELECT {_NAMES} FROM articles WITH NO DATA
 """
 
+# What the search document is made of (newsdesk_search_document's arguments).
+_TEXT = ["language", "title", "description", "body"]
+
 # DISTINCT ON: one batch may hold two pages with the same canonical URL (a redirect and its
 # target); the newest fetch wins, as it would across batches.
+# The search vector is built here, in the same row write (migration 0016): a new article's when
+# its URL is not stored yet (a proposal that meets a stored row is not parsed for nothing), an
+# updated one's when its text changed or it was still pending.
 _UPSERT = f"""
-INSERT INTO articles AS a ({_NAMES})
-SELECT DISTINCT ON (canonical_url) {_NAMES}
-  FROM articles_staging
- ORDER BY canonical_url, fetched_at DESC, raw_page_id DESC
+INSERT INTO articles AS a ({_NAMES}, search_vector)
+SELECT d.*, CASE WHEN NOT EXISTS (SELECT FROM articles x WHERE x.canonical_url = d.canonical_url)
+                 THEN newsdesk_search_document({', '.join(_TEXT)}) END
+  FROM (SELECT DISTINCT ON (canonical_url) {_NAMES}
+          FROM articles_staging
+         ORDER BY canonical_url, fetched_at DESC, raw_page_id DESC) AS d
 ON CONFLICT (canonical_url) DO UPDATE
-   SET {", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATABLE)}, updated_at = now()
+   SET {", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATABLE)}, updated_at = now(),
+       search_vector = CASE
+           WHEN a.search_vector IS NULL OR ({", ".join(f"a.{n}" for n in _TEXT)})
+                IS DISTINCT FROM ({", ".join(f"EXCLUDED.{n}" for n in _TEXT)})
+           THEN newsdesk_search_document({", ".join(f"EXCLUDED.{n}" for n in _TEXT)})
+           ELSE a.search_vector END
  WHERE a.fetched_at <= EXCLUDED.fetched_at
    AND (a.content_hash, a.title, a.published_at, a.published_offset_minutes,
         a.published_precision, a.modified_at, a.modified_offset_minutes, a.modified_precision,
@@ -76,6 +89,8 @@ ON CONFLICT (canonical_url) DO UPDATE
         EXCLUDED.extractor_version)
 RETURNING a.raw_page_id, a.id, (a.xmax = 0) AS inserted
 """
+
+_ANY_TAKEDOWN = "SELECT EXISTS (SELECT FROM takedowns)"
 
 _MARK_PROCESSED = """
 UPDATE raw_pages AS r
@@ -122,8 +137,8 @@ def _not_taken_down(
     """The items `newsdesk takedown` does not refuse. The crawl refuses taken-down URLs before
     fetching, but an article can come back another way: a new address whose canonical URL is a
     taken-down one, or a page a crawl stored while its source was being taken down."""
-    if not items:
-        return items
+    if not items or not conn.execute(_ANY_TAKEDOWN).fetchone()[0]:
+        return items  # nothing is taken down, the usual case: one query, no URL key to compute
     keys = taken_down_keys(conn, {url_key(article.canonical_url) for _, article in items})
     sources = taken_down_sources(conn, {article.source for _, article in items})
     if not keys and not sources:
