@@ -34,8 +34,7 @@ def _check_headlines_rank_first(url, site):
 
 
 def _forget_index(url: str) -> int:
-    """Make every article pending for search again, as a writer other than the loader leaves
-    the ones whose text it changes."""
+    """Make every article pending for search again, as the loader leaves new ones."""
     with psycopg.connect(url) as conn:
         return conn.execute("UPDATE articles SET search_vector = NULL").rowcount
 

@@ -74,13 +74,13 @@ def process_stage(
     workers: int | None = None,
     more_coming: Callable[[], bool] | None = None,
 ) -> ProcessStats:
-    """Extract, load, dedupe and index for search the pending pages, then any article left
-    pending for search.
+    """Extract, load and dedupe the pending pages, then index the new articles for search.
 
     `more_coming` says whether a producer (a running crawl) may still store pages: see
     `process_pending`. The progress bar counts against the pages pending at the start (no total
-    while a crawl still adds pages). The loader indexes what it writes; `index_pending` then
-    indexes what other writers left pending (pipeline/outputs/search.py).
+    while a crawl still adds pages). Search indexing runs after the load on purpose: parsing
+    text for a tsvector during the load would cut its speed by three quarters (see
+    pipeline/outputs/search.py).
     """
     total = None if more_coming else count_pending(conn, only)
     with progress("extracting", "pages", total) as advance:

@@ -4,9 +4,8 @@ The SQL does the work (migrations 0003 and 0013): `newsdesk_index_search()` fill
 `articles.search_vector` for articles still pending, `search_articles()` parses the query with the
 configuration of every stored language and ranks hits, one per story with its number of copies
 (and parses still-pending articles on the fly, so results are complete before indexing catches
-up). The loader builds the vector of what it writes (pipeline/processing/store.py); pending are
-the articles whose text another writer changed (reprocessing's field updates, a manual fix),
-indexed here on several connections.
+up). Indexing is kept out of the loader because parsing text is the slow part of full-text
+search; here it runs on several connections.
 """
 
 from __future__ import annotations

@@ -56,28 +56,15 @@ CREATE TEMP TABLE IF NOT EXISTS articles_staging AS
 SELECT {_NAMES} FROM articles WITH NO DATA
 """
 
-# What the search document is made of (newsdesk_search_document's arguments).
-_TEXT = ["language", "title", "description", "body"]
-
 # DISTINCT ON: one batch may hold two pages with the same canonical URL (a redirect and its
 # target); the newest fetch wins, as it would across batches.
-# The search vector is built here, in the same row write (migration 0016): a new article's when
-# its URL is not stored yet (a proposal that meets a stored row is not parsed for nothing), an
-# updated one's when its text changed or it was still pending.
 _UPSERT = f"""
-INSERT INTO articles AS a ({_NAMES}, search_vector)
-SELECT d.*, CASE WHEN NOT EXISTS (SELECT FROM articles x WHERE x.canonical_url = d.canonical_url)
-                 THEN newsdesk_search_document({', '.join(_TEXT)}) END
-  FROM (SELECT DISTINCT ON (canonical_url) {_NAMES}
-          FROM articles_staging
-         ORDER BY canonical_url, fetched_at DESC, raw_page_id DESC) AS d
+INSERT INTO articles AS a ({_NAMES})
+SELECT DISTINCT ON (canonical_url) {_NAMES}
+  FROM articles_staging
+ ORDER BY canonical_url, fetched_at DESC, raw_page_id DESC
 ON CONFLICT (canonical_url) DO UPDATE
-   SET {", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATABLE)}, updated_at = now(),
-       search_vector = CASE
-           WHEN a.search_vector IS NULL OR ({", ".join(f"a.{n}" for n in _TEXT)})
-                IS DISTINCT FROM ({", ".join(f"EXCLUDED.{n}" for n in _TEXT)})
-           THEN newsdesk_search_document({", ".join(f"EXCLUDED.{n}" for n in _TEXT)})
-           ELSE a.search_vector END
+   SET {", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATABLE)}, updated_at = now()
  WHERE a.fetched_at <= EXCLUDED.fetched_at
    AND (a.content_hash, a.title, a.published_at, a.published_offset_minutes,
         a.published_precision, a.modified_at, a.modified_offset_minutes, a.modified_precision,
