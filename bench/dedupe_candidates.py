@@ -37,7 +37,7 @@ def main() -> int:
     probes = 0
     print("articles so far | " + " | ".join(f"limit {n}" for n in limits))
     for n, truth in enumerate(site.catalogue.iter_truth(bases)):
-        _, keys = index_keys(truth.body, config)
+        keys = index_keys(truth.body, config)
         if n % 5 == 0:
             probes += 1
             openings = set(keys[config.bands:])

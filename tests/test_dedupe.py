@@ -157,10 +157,10 @@ def test_content_update_keeps_the_old_version_and_the_story(conn):
     assert _same_story(conn, "o7", "o7/headline")
     # The old body's keys are gone: only keys of the two current bodies remain.
     cfg = DedupeConfig()
-    expected = set(index_keys(updated_body, cfg)[1]) | set(
-        index_keys(copy.body, cfg)[1])
+    expected = set(index_keys(updated_body, cfg)) | set(
+        index_keys(copy.body, cfg))
     assert conn.execute("SELECT count(*) FROM article_bands").fetchone()[0] == len(
-        index_keys(updated_body, cfg)[1]) + len(index_keys(copy.body, cfg)[1])
+        index_keys(updated_body, cfg)) + len(index_keys(copy.body, cfg))
     assert old_keys > 0 and len(expected) > 0
     # The same version again writes nothing.
     store(conn, [article(item.url, updated_body, source=item.source, title=item.title + " (update)",
@@ -265,7 +265,7 @@ def test_migration_0008_folds_stored_band_rows_into_the_keys_dedupe_computes(
         if later.version >= 8:
             later.path.unlink()
     cfg = DedupeConfig()
-    keys = index_keys(ITEMS["o1"].body, cfg)[1]
+    keys = index_keys(ITEMS["o1"].body, cfg)
     bands = [*range(cfg.bands), *[cfg.lead_band] * (len(keys) - cfg.bands)]
     with psycopg.connect(empty_db_url) as conn:
         monkeypatch.setattr(migrate_module.discover, "__defaults__", (before,))

@@ -158,7 +158,7 @@ def dedupe_articles(
     for doc in batch.values():
         keys = known_keys.get(doc.content_hash)
         if keys is None:
-            doc.shingles, keys = index_keys(doc.body, config)
+            keys = index_keys(doc.body, config)
         key_rows += [(key, doc.id) for key in keys]
         openings.update(keys[config.bands:])
     # In index order: consecutive inserts and lookups then land on the same or neighbouring pages.
@@ -217,6 +217,6 @@ def _drop_stale_keys(conn: psycopg.Connection, ids: list[int], config: DedupeCon
     stale: list[tuple[int, int]] = []
     for article_id, old_body, old_hash, new_hash in conn.execute(_LATEST_OLD_BODIES, [ids]):
         if old_hash != new_hash:
-            stale += [(key, article_id) for key in index_keys(old_body, config)[1]]
+            stale += [(key, article_id) for key in index_keys(old_body, config)]
     if stale:
         conn.execute(_DELETE_KEYS, [list(col) for col in zip(*stale, strict=True)])

@@ -24,16 +24,15 @@ class Doc:
     shingles: frozenset[str] | None = None  # computed only when the doc is in a candidate pair
 
 
-def index_keys(body: str, config: DedupeConfig) -> tuple[frozenset[str], list[int]]:
-    """The body's shingle set and its index keys (one per band, then the openings' keys);
-    no keys for a short body."""
-    sh = frozenset(minhash.shingles(body, config.shingle_size))
-    if len(sh) < config.min_shingles:
-        return sh, []
-    sig = minhash.signature(sh, config.permutations)
+def index_keys(body: str, config: DedupeConfig) -> list[int]:
+    """The body's index keys (one per band, then the openings' keys); none for a short body."""
+    shingles = minhash.windows(body, config.shingle_size)
+    if len(set(shingles)) < config.min_shingles:
+        return []
+    sig = minhash.signature(shingles, config.permutations)
     keys = minhash.band_keys(sig, config.bands, config.rows)
     keys += minhash.lead_keys(body, config.lead_paragraphs, config.lead_words, config.lead_band)
-    return sh, keys
+    return keys
 
 
 def confirm(a: Doc, b: Doc, config: DedupeConfig) -> tuple[str, float, float] | None:

@@ -109,7 +109,7 @@ def extract_for_load(pages: list[Page]) -> list[Extracted]:
     out = []
     for page in pages:
         page_id, article, error = extract_page(page)
-        keys = index_keys(article.body, _DEDUPE)[1] if article is not None else None
+        keys = index_keys(article.body, _DEDUPE) if article is not None else None
         out.append((page_id, article, error, keys))
     return out
 
