@@ -19,13 +19,21 @@ from __future__ import annotations
 import argparse
 import difflib
 import itertools
-import pickle
 import re
 from collections import defaultdict
 
 import numpy as np
 
-from bench.body_vote import EXTRACTORS, FOLDS, Tally, approx_f1, finish, fold_of, logistic
+from bench.body_vote import (
+    EXTRACTORS,
+    FOLDS,
+    Tally,
+    approx_f1,
+    cached_arrays,
+    finish,
+    fold_of,
+    logistic,
+)
 from bench.corpus_scoring import f1, fold, pr, shingles
 
 TODAY = EXTRACTORS.index("newsdesk")
@@ -194,13 +202,7 @@ def learn(pages: list[int], arrays: list[dict], cues: bool, scope: str,
 
 
 def units(args: argparse.Namespace) -> int:
-    records = pickle.loads(args.cache.read_bytes())
-    saved = args.cache.with_suffix(".units.pkl")  # the units, kept while the cache is unchanged
-    if saved.exists() and saved.stat().st_mtime > args.cache.stat().st_mtime:
-        arrays = pickle.loads(saved.read_bytes())
-    else:
-        arrays = [unit_arrays(r) for r in records]
-        saved.write_bytes(pickle.dumps(arrays))
+    records, arrays = cached_arrays(args.cache, ".units.pkl", unit_arrays)
     print(f"{sum(len(a['sizes']) for a in arrays)} units, "
           f"{sum(len(r['blocks']) for r in records)} blocks")
     tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))

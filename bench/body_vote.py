@@ -8,6 +8,7 @@ import functools
 import re
 import zlib
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -209,15 +210,21 @@ class Tally:
         return f"| {name} | {self.f1():.4f} | {p:.4f} | {r:.4f} |"
 
 
-def vote(args: argparse.Namespace) -> int:
+def cached_arrays(cache: Path, suffix: str, make) -> tuple[list, list]:
+    """The cache's records and `make(record)` of each, the latter kept beside the cache (with
+    `suffix`) while the cache is unchanged."""
     import pickle
-    records = pickle.loads(args.cache.read_bytes())
-    saved = args.cache.with_suffix(".arrays.pkl")  # the votes, kept while the cache is unchanged
-    if saved.exists() and saved.stat().st_mtime > args.cache.stat().st_mtime:
-        arrays = pickle.loads(saved.read_bytes())
-    else:
-        arrays = [page_arrays(r) for r in records]
-        saved.write_bytes(pickle.dumps(arrays))
+    records = pickle.loads(cache.read_bytes())
+    saved = cache.with_suffix(suffix)
+    if saved.exists() and saved.stat().st_mtime > cache.stat().st_mtime:
+        return records, pickle.loads(saved.read_bytes())
+    arrays = [make(r) for r in records]
+    saved.write_bytes(pickle.dumps(arrays))
+    return records, arrays
+
+
+def vote(args: argparse.Namespace) -> int:
+    records, arrays = cached_arrays(args.cache, ".arrays.pkl", page_arrays)
     tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
 
     def add(name: str, record: dict, body: str) -> None:

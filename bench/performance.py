@@ -79,6 +79,14 @@ class Figure:
 # --- processes, memory, databases ------------------------------------------------------------
 
 
+class Figures(list):
+    """One bench run's figures, in the order they are printed."""
+
+    def add(self, name: str, unit: str, note: str = "") -> Figure:
+        self.append(Figure(name, unit, note=note))
+        return self[-1]
+
+
 @dataclass
 class Measured:
     wall: float  # seconds
@@ -226,6 +234,17 @@ def rate(function: Callable[[str, str, datetime], object], pages: list) -> tuple
             1000 * (time.process_time() - cpu) / len(pages))
 
 
+def pair_with_limit(pages: list, limit: Figure, limit_cpu: Figure, rate_fig: Figure,
+                    cpu_fig: Figure) -> None:
+    """Run the limit (bare trafilatura, one core) now over `pages`, as the pair of the run of
+    `rate_fig`/`cpu_fig` about to start."""
+    per_second, cpu_ms = rate(bare_trafilatura, pages)
+    limit.runs.append(per_second)
+    limit_cpu.runs.append(cpu_ms)
+    rate_fig.limits.append(per_second)
+    cpu_fig.limits.append(cpu_ms)
+
+
 def bare_trafilatura(page_url: str, html: str, fetched_at: datetime) -> object:
     return trafilatura.bare_extraction(html, url=page_url, with_metadata=True)
 
@@ -370,11 +389,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
     env = {**os.environ, "NEWSDESK_HOME": str(workdir / "home")}
     cores = os.cpu_count() or 1
-    figures: list[Figure] = []
-
-    def figure(name: str, unit: str, note: str = "") -> Figure:
-        figures.append(Figure(name, unit, note=note))
-        return figures[-1]
+    figures = Figures()
+    figure = figures.add
 
     def checkpoint() -> None:
         """Write what is measured so far: a run that dies at 100k keeps its other figures."""
@@ -416,12 +432,7 @@ def main() -> int:
             one_core_cpu = figure("our extraction, one core: CPU", CPU_UNIT)
 
             def paired(rate_fig: Figure, cpu_fig: Figure) -> None:
-                """Run the limit now, as the pair of the run of `rate_fig` about to start."""
-                per_second, cpu_ms = rate(bare_trafilatura, pages)
-                limit_fig.runs.append(per_second)
-                limit_cpu.runs.append(cpu_ms)
-                rate_fig.limits.append(per_second)
-                cpu_fig.limits.append(cpu_ms)
+                pair_with_limit(pages, limit_fig, limit_cpu, rate_fig, cpu_fig)
 
             # The first run after the crawl is slow: lazy imports, compiled patterns, caches,
             # and the database settling after the crawl's writes. The limit's first run measured

@@ -40,6 +40,7 @@ from bench.corpus_scoring import DEFAULT_CORPUS  # noqa: E402
 from bench.performance import (  # noqa: E402
     CPU_UNIT,
     Figure,
+    Figures,
     Server,
     Site,
     bare_trafilatura,
@@ -47,6 +48,7 @@ from bench.performance import (  # noqa: E402
     crawl,
     end_to_end,
     ours,
+    pair_with_limit,
     process_stage,
     rate,
     site_cpu_per_item,
@@ -105,11 +107,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="newsdesk-bench-real-"))
     env = {**os.environ, "NEWSDESK_HOME": str(workdir / "home")}
     cores = os.cpu_count() or 1
-    figures: list[Figure] = []
-
-    def figure(name: str, unit: str, note: str = "") -> Figure:
-        figures.append(Figure(name, unit, note=note))
-        return figures[-1]
+    figures = Figures()
+    figure = figures.add
 
     limit = figure("bare trafilatura, one core (the limit)", "pages/s")
     limit_cpu = figure("bare trafilatura, one core: CPU", CPU_UNIT)
@@ -151,12 +150,7 @@ def main() -> int:
             sampled = len(pages)
 
             def paired(rate_fig: Figure, cpu_fig: Figure) -> None:
-                """The limit now, as the pair of the run of `rate_fig` about to start."""
-                per_second, cpu_ms = rate(bare_trafilatura, pages)
-                limit.runs.append(per_second)
-                limit_cpu.runs.append(cpu_ms)
-                rate_fig.limits.append(per_second)
-                cpu_fig.limits.append(cpu_ms)
+                pair_with_limit(pages, limit, limit_cpu, rate_fig, cpu_fig)
 
             for function in (bare_trafilatura, ours):  # warm-up, unmeasured (performance.py)
                 rate(function, pages)
