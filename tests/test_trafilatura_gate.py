@@ -4,10 +4,13 @@ article; the seam it wraps is checked, and trafilatura outside the gate runs as 
 
 from __future__ import annotations
 
+import pytest
 import trafilatura
 import trafilatura.core as trafilatura_core
 from trafilatura.external import compare_extraction
 
+from bench.corpus_scoring import DEFAULT_CORPUS
+from pipeline.demo_site.replay_pages import read_corpus
 from pipeline.extraction import trafilatura_gate as gate
 from pipeline.extraction.extract import extract_article
 from tests.test_extract import PARAGRAPHS, page
@@ -58,7 +61,7 @@ def test_where_readability_wins_the_second_opinion_runs_and_gives_the_full_modes
 def test_the_seam_is_trafilaturas_comparison_and_is_wrapped():
     # Fails when a trafilatura upgrade renames, re-signs or stops calling the comparison:
     # the gate would then silently never skip (safe, but the saving gone).
-    assert gate.INSTALLED
+    assert gate.INSTALLED, "trafilatura is not the release the gate's rules were read against"
     assert trafilatura_core.compare_extraction.wrapped is compare_extraction
     assert gate.seam_matches(compare_extraction)
     assert gate.SEAM in trafilatura_core._extract_and_compare.__code__.co_names
@@ -94,3 +97,40 @@ def test_a_page_mostly_outside_the_body_gets_the_second_opinion():
     text, paths = gated(html)
     assert paths[0] == gate.SECOND_OPINION
     assert text == full_mode(html)
+
+
+def test_embedded_videos_count_in_the_bound_on_readabilitys_text():
+    # readability writes "VIDEO" into each embedded video's iframe, text the page does not hold:
+    # with the story repeated in a hidden sibling and five videos, readability's text passes
+    # twice trafilatura's own only by those words. A bound without them took the fast path and
+    # gave half the full mode's body (found by review).
+    videos = "".join(f'<iframe src="https://youtube.com/embed/v{i}"></iframe>' for i in range(5))
+    story = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (f"<html><body><article>{story}{videos}</article>"
+            f'<div class="hidden">{story}</div></body></html>')
+    text, _ = gated(html)
+    assert text == full_mode(html)
+
+
+def test_the_gate_is_off_on_a_trafilatura_release_it_was_not_read_against(monkeypatch):
+    monkeypatch.setattr(trafilatura_core, gate.SEAM, compare_extraction)  # unwrapped
+    monkeypatch.setattr(gate, "TESTED_TRAFILATURA", "0.0.0")
+    assert not gate.install()
+    assert trafilatura_core.compare_extraction is compare_extraction
+
+
+def test_on_real_pages_the_gated_body_is_the_full_modes():
+    # The exactness claim on saved real pages (an even sample of the dev corpus): every page,
+    # whichever path it takes, gets the full mode's text to the character.
+    if not DEFAULT_CORPUS.is_dir():
+        pytest.skip(f"no development corpus at {DEFAULT_CORPUS} (../shared/corpus)")
+    pages = read_corpus(DEFAULT_CORPUS).pages[::25]
+    paths_seen = set()
+    for saved in pages:
+        options = {**OPTIONS, "url": saved.url}
+        full = trafilatura.bare_extraction(saved.html, **options)
+        with gate.recording() as paths:
+            ours = trafilatura.bare_extraction(saved.html, **options)
+        paths_seen.update(paths)
+        assert (ours.text if ours else None) == (full.text if full else None), saved.url
+    assert paths_seen == {gate.FAST, gate.SECOND_OPINION}  # both paths were exercised

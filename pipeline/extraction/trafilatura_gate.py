@@ -21,6 +21,7 @@ import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from importlib.metadata import version
 
 import trafilatura.core as trafilatura_core
 from lxml import etree
@@ -35,6 +36,11 @@ SECOND_OPINION = "second opinion"  # readability (and maybe justext) consulted, 
 # mode (recorded as a second opinion), today's behaviour.
 SEAM = "compare_extraction"
 SEAM_PARAMETERS = ("cleaned_tree", "raw_tree", "body", "text", "options")
+# The rules in `fallback_cannot_win` and `page_text_bound` are read off this release's code
+# (`_prefer_readability`, `compare_extraction`, readability's `summary`/`sanitize`): another
+# release may change them behind the same seam, so it runs the full mode everywhere until
+# someone re-reads them and moves this (tests/test_trafilatura_gate.py fails first).
+TESTED_TRAFILATURA = "2.3.1"
 
 _paths: ContextVar[list[str] | None] = ContextVar("trafilatura_paths", default=None)
 
@@ -57,13 +63,18 @@ def page_text_bound(tree) -> int:
     some of the page's text nodes in page order with whitespace folded (trafilatura's `trim`),
     which is never longer than all of them folded (`normalize-space`, which folds no more
     whitespace than `trim`), less the scripts and styles readability drops before it reads the
-    page: taking out a run of text folded to n characters shortens the fold by at least n - 1."""
+    page: taking out a run of text folded to n characters shortens the fold by at least n - 1.
+    The one text readability adds is its own: "VIDEO" in each embedded video's `<iframe>`
+    (`Document.sanitize`), so every iframe may add that and a space."""
     dropped = sum(max(int(_FOLDED_LENGTH(el)) - 1, 0) for el in tree.iter("script", "style"))
-    return int(_FOLDED_LENGTH(tree)) - dropped
+    added = _ADDED_PER_IFRAME * int(_IFRAMES(tree))
+    return int(_FOLDED_LENGTH(tree)) - dropped + added
 
 
 # XPath in C: a page holds 150,000 characters of text and scripts on average.
 _FOLDED_LENGTH = etree.XPath("string-length(normalize-space(.))")
+_IFRAMES = etree.XPath("count(.//iframe)")
+_ADDED_PER_IFRAME = len(" VIDEO")
 
 
 @contextmanager
@@ -112,7 +123,7 @@ def install() -> bool:
     current = getattr(trafilatura_core, SEAM, None)
     if getattr(current, "wrapped", None) is not None:
         return True
-    if current is None or not seam_matches(current):
+    if version("trafilatura") != TESTED_TRAFILATURA or current is None or not seam_matches(current):
         return False
     setattr(trafilatura_core, SEAM, _wrap(current))
     return True
