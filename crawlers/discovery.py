@@ -367,10 +367,12 @@ _NEXT_XPATH = (
 )
 
 
-#: A URL as w3lib's safe_url_string leaves it (lower-case scheme and host, a path, only
-#: characters it never escapes, no fragment): true of all 149,680 such links in the dev corpus.
+#: A URL as w3lib's safe_url_string leaves it (lower-case scheme and host, a path and a query of
+#: only characters it never escapes there, no fragment): true of all 149,680 such links in the
+#: dev corpus. The query differs from the path by one character: w3lib escapes `'` there.
 _ALREADY_SAFE = re.compile(
-    r"[a-z][a-z0-9+.\-]*://[a-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9\-._~:/?@!$&'()*+,;=]*)?"
+    r"[a-z][a-z0-9+.\-]*://[a-z0-9.\-]+(?::[0-9]+)?"
+    r"(?:/[A-Za-z0-9\-._~:/@!$&'()*+,;=]*)?(?:\?[A-Za-z0-9\-._~:/?@!$&()*+,;=]*)?"
 )
 
 
