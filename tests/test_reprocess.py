@@ -180,7 +180,8 @@ def test_page_stored_again_during_reprocess_is_left_to_the_process_stage(db_url)
         assert not is_processed(conn, x)
         assert first_words(4) in body_of(conn, y) and is_processed(conn, y)
         assert (stats.pages, stats.skipped_changed, stats.changed) == (2, 1, 1)
-        assert stats.bodies == {"dailyplanet": [y]}  # what moved, by source
+        assert stats.bodies == {"dailyplanet": 1}  # what moved, by source
+        assert stats.body_urls == []  # the URLs only when asked
         process_pending(conn, [source("div.b")], workers=1)
         assert first_words(6) in body_of(conn, x) and is_processed(conn, x)
 
@@ -204,9 +205,9 @@ def test_rewritten_bodies_move_dedupe_keys_and_stories_as_a_rebuild_would(db_url
         assert partition(conn) == {frozenset({x}), frozenset({y}), frozenset({z})}
         stale_keys = set(conn.execute("SELECT key, article_id FROM article_bands").fetchall())
 
-        stats = reprocess(conn, [source("div.b")], workers=1)
+        stats = reprocess(conn, [source("div.b")], workers=1, list_bodies=True)
         assert stats.changed == 3
-        assert sorted(stats.bodies["dailyplanet"]) == [x, y, z]
+        assert sorted(stats.body_urls) == [("dailyplanet", u) for u in (x, y, z)]
         after = dedupe_state(conn)
         assert after[0] == {frozenset({x, y}), frozenset({z})}  # x and y are copies now
         assert not after[1] & stale_keys  # the old bodies' keys are gone

@@ -14,7 +14,13 @@ from pipeline.cli.options import (
     worker_count,
 )
 from pipeline.db import connect_migrated
-from pipeline.processing.reprocess import FIELDS, count_pages, pruned_utc_dates_note, reprocess
+from pipeline.processing.reprocess import (
+    FIELDS,
+    ReprocessStats,
+    count_pages,
+    pruned_utc_dates_note,
+    reprocess,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +47,8 @@ def handle(args: argparse.Namespace) -> int:
         total = count_pages(conn, args.source, args.since)
         with progress("re-extracting", "pages", total) as advance:
             stats = reprocess(conn, sources, only=args.source, since=args.since,
-                              workers=args.workers, on_batch=advance)
+                              workers=args.workers, on_batch=advance,
+                              list_bodies=args.list_bodies)
         note = pruned_utc_dates_note(conn, args.source)
     summary = Table(title="reprocess", show_edge=False)
     for column in ("pages", "articles changed", "unchanged", "new", "no article",
@@ -61,22 +68,20 @@ def handle(args: argparse.Namespace) -> int:
     else:
         stdout.print("no field changed")
     if stats.bodies:
-        _print_bodies(stats.bodies, listed=args.list_bodies)
+        _print_bodies(stats)
     if note:
         stdout.print(note)
     return 0
 
 
-def _print_bodies(bodies: dict[str, list[str]], *, listed: bool) -> None:
+def _print_bodies(stats: ReprocessStats) -> None:
     """How many articles' bodies changed per source (what an extractor change moved), and with
     `--list-bodies` which ones."""
     table = Table(title="bodies changed", show_edge=False)
     table.add_column("source")
     table.add_column("articles", justify="right")
-    for source in sorted(bodies):
-        table.add_row(source, str(len(bodies[source])))
+    for source in sorted(stats.bodies):
+        table.add_row(source, str(stats.bodies[source]))
     stdout.print(table)
-    if listed:
-        for source in sorted(bodies):
-            for url in bodies[source]:
-                stdout.print(f"{source} {url}", markup=False, highlight=False, soft_wrap=True)
+    for source, url in sorted(stats.body_urls):
+        stdout.print(f"{source} {url}", markup=False, highlight=False, soft_wrap=True)

@@ -96,6 +96,8 @@ def signature(shingle_list: Iterable[str], n: int) -> np.ndarray:
     """The MinHash signature (n uint32-ranged values) of non-empty shingles (a set, or
     `windows` with repeats: the same signature)."""
     found = list(shingle_list)
+    if not found:  # the blocks below would leave the placeholder _PRIME as a signature
+        raise ValueError("a MinHash signature needs at least one shingle")
     ids = np.fromiter(map(zlib.crc32, map(str.encode, found)), dtype=np.uint64,
                       count=len(found))
     a, b = _permutations(n)

@@ -84,11 +84,11 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
     page_parsing.drop_consent_banners(tree)
 
     date_params = dates.trafilatura_date_params(fetched_at)
-    path = {}  # which path trafilatura's body took, when it ran
+    body_extras = {}  # which path trafilatura's body took, when it ran
     if hints.get("override_body"):
         text = hints["override_body"]
     else:
-        found, path["body_path"] = _trafilatura(tree, url, date_params)
+        found, body_extras["body_path"] = _trafilatura(tree, url, date_params)
         text = body_rules.prefer_publisher_body(
             found, _article_body(page), _app_state_body(tree), min_words=MIN_WORDS)
     if not text.strip():
@@ -137,7 +137,7 @@ def extract_article(html: str | bytes, url: str, *, source: Source | None = None
         content_hash=content_hash(body),
         fetched_at=fetched_at,
         extractor_version=EXTRACTOR_VERSION,
-        extras={"jsonld_types": page.jsonld_types, "boilerplate_removed": removed, **path,
+        extras={"jsonld_types": page.jsonld_types, "boilerplate_removed": removed, **body_extras,
                 # dedupe's explicit original signals (cross-site canonical, credit, wire byline)
                 **provenance.signals(tree, page, url, authors)},
     )

@@ -94,7 +94,11 @@ class ReprocessStats:
     failed: int = 0  # pages that yield no article now (their stored article, if any, is kept)
     skipped_changed: int = 0  # pages stored again since they were read: left to the process stage
     fields: Counter = field(default_factory=Counter)  # field name -> articles where it changed
-    bodies: dict[str, list[str]] = field(default_factory=dict)  # source -> URLs, body changed
+    bodies: Counter = field(default_factory=Counter)  # source -> articles whose body changed
+    # (source, URL) of each changed body, kept only when asked (`list_bodies`): a reprocess after
+    # an extractor change may move millions.
+    body_urls: list[tuple[str, str]] = field(default_factory=list)
+    keep_body_urls: bool = False
 
 
 def count_pages(conn: psycopg.Connection, sources: Sequence[str] | None = None,
@@ -128,18 +132,19 @@ def reprocess(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
     before_write: Callable[[list[int]], None] | None = None,
+    list_bodies: bool = False,
 ) -> ReprocessStats:
     """Re-extract the processed raw pages (of the `only` sources, fetched at or after `since`)
     and write back only the articles that changed. `workers=1` extracts in this process;
     `on_batch(pages)` is called after each batch commits (a caller's progress bar);
     `before_write(page_ids)` between a batch's extraction and its write (where a crawl may
-    store a page again; a test's seam)."""
+    store a page again; a test's seam); `list_bodies` keeps the URL of each changed body."""
     by_name = {source.name: source for source in sources}
     learned = boilerplate.load(conn, only)
     affixes = title_affixes.load(conn, only)
     workers = workers or os.cpu_count() or 1
     params = {"sources": list(only) if only else None, "since": since, "limit": batch_size}
-    stats = ReprocessStats()
+    stats = ReprocessStats(keep_body_urls=list_bodies)
     with extraction_pool(workers, by_name, learned, affixes) as pool:
 
         def pool_map(function, pages):
@@ -208,7 +213,9 @@ def _write(conn: psycopg.Connection, results, read: dict[int, bytes],
         stats.changed += 1
         stats.fields.update(changed)
         if "body" in changed:
-            stats.bodies.setdefault(article.source, []).append(article.url)
+            stats.bodies[article.source] += 1
+            if stats.keep_body_urls:
+                stats.body_urls.append((article.source, article.url))
         updates.append({**new, "id": row[0], "extractor_version": article.extractor_version})
         written[page_id] = row[0]
     if updates:
