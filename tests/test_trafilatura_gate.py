@@ -4,9 +4,12 @@ article; the seam it wraps is checked, and trafilatura outside the gate runs as 
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import trafilatura
 import trafilatura.core as trafilatura_core
+from trafilatura.baseline import html2txt as shipped_html2txt
 from trafilatura.external import compare_extraction
 
 from bench.corpus_scoring import DEFAULT_CORPUS
@@ -134,3 +137,38 @@ def test_on_real_pages_the_gated_body_is_the_full_modes():
         paths_seen.update(paths)
         assert (ours.text if ours else None) == (full.text if full else None), saved.url
     assert paths_seen == {gate.FAST, gate.SECOND_OPINION}  # both paths were exercised
+
+
+def test_the_escalation_measure_is_skipped_only_where_it_cannot_matter(monkeypatch):
+    # trafilatura measures the whole page (html2txt) to decide on its recall escalation for a
+    # body under 3,000 characters; on the fast path the gate's bounds show the body is more
+    # than a fifth of the page, so that measure is not taken, and the text is the same.
+    original, measured = trafilatura_core.html2txt.wrapped, []
+
+    def html2txt(content, clean=True):
+        measured.append(content)
+        return original(content, clean)
+
+    monkeypatch.setattr(trafilatura_core, "html2txt", gate._wrap_page_measure(html2txt))
+    short = page()
+    assert 0 < len(full_mode(short)) < 3000  # the escalation check runs for this body
+    measured.clear()
+    text, paths = gated(short)
+    assert paths == [gate.FAST] and measured == [] and text == full_mode(short)
+    # Where the second opinions ran, the measure is taken as trafilatura takes it.
+    links = "".join(f'<p><a href="/{i}">Another story number {i} worth reading</a></p>'
+                    for i in range(120))
+    busy = page().replace("<footer>", f'<div class="more">{links}</div><footer>')
+    expected = full_mode(busy)
+    measured.clear()
+    text, paths = gated(busy)
+    assert paths[0] == gate.SECOND_OPINION and len(measured) == 1 and text == expected
+
+
+def test_the_escalation_measure_is_called_once_and_only_in_that_comparison():
+    # The gate answers html2txt's call with "" where the comparison cannot hold: that is only
+    # sound while trafilatura.core calls it once, in this expression.
+    calls = [line.strip() for line in inspect.getsource(trafilatura_core).splitlines()
+             if "html2txt(" in line and not line.strip().startswith("#")]
+    assert calls == ["and len(temp_text) < ESCALATION_PAGE_SHARE * len(html2txt(tree))"]
+    assert trafilatura_core.html2txt.wrapped is shipped_html2txt

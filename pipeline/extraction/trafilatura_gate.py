@@ -10,6 +10,10 @@ only consulted on an unclean or short body. So where its own body has paragraph 
 tables than paragraphs, is clean, not short, and at least half the page's text, the second
 opinions cannot win: skipping them gives the full mode's body exactly, at the fast mode's cost.
 
+Where they are skipped the body is final, and the same bounds often show that trafilatura's
+next step, a recall escalation for bodies under a fifth of the page, cannot run: its measure of
+the page (`html2txt`, a copy and cleaning of the whole page) is then skipped too.
+
 The decision sits at trafilatura's own seam, `trafilatura.core.compare_extraction`, so the first
 pass is reused (no second extraction on the pages that need the fallback). It applies only
 inside `recording()`: trafilatura called anywhere else (a bench's bare baseline) runs unchanged.
@@ -22,9 +26,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib.metadata import version
+from typing import NamedTuple
 
 import trafilatura.core as trafilatura_core
 from lxml import etree
+from trafilatura.baseline import _BLOCK_ELEMS
+from trafilatura.core import ESCALATION_PAGE_SHARE
 from trafilatura.external import SANITIZED_XPATH
 
 FAST = "fast"  # trafilatura's own body, its second opinions skipped
@@ -43,38 +50,65 @@ SEAM_PARAMETERS = ("cleaned_tree", "raw_tree", "body", "text", "options")
 TESTED_TRAFILATURA = "2.3.1"
 
 _paths: ContextVar[list[str] | None] = ContextVar("trafilatura_paths", default=None)
+# Set by each gated comparison: the escalation check that follows it cannot hold.
+_measure_not_needed: ContextVar[bool] = ContextVar("trafilatura_measure_not_needed",
+                                                   default=False)
 
 
-def fallback_cannot_win(raw_tree, body, text: str, options) -> bool:
+class PageMeasure(NamedTuple):
+    """What bounds the texts trafilatura's second opinions and its escalation check can make of
+    a page, measured once (XPath in C: a page holds 150,000 characters of text and scripts on
+    average)."""
+
+    folded: int  # the page's text with whitespace folded (`normalize-space`)
+    scripts: int  # at least this much of it is scripts and styles
+    iframes: int
+    blocks: int  # elements html2txt puts a space around
+
+    @classmethod
+    def of(cls, tree) -> PageMeasure:
+        scripts = sum(max(int(_FOLDED_LENGTH(el)) - 1, 0) for el in tree.iter("script", "style"))
+        return cls(int(_FOLDED_LENGTH(tree)), scripts, int(_IFRAMES(tree)), int(_BLOCKS(tree)))
+
+    def readability_bound(self) -> int:
+        """An upper bound on the length of the text readability can make of the page. Its text
+        is some of the page's text nodes in page order with whitespace folded (trafilatura's
+        `trim`), never longer than all of them folded (`normalize-space` folds no more than
+        `trim`), less the scripts and styles readability drops first (taking out a run folded
+        to n characters shortens the fold by at least n - 1). The one text it adds is its own:
+        "VIDEO" in each embedded video's `<iframe>` (`Document.sanitize`)."""
+        return self.folded - self.scripts + _ADDED_PER_IFRAME * self.iframes
+
+    def page_text_bound(self) -> int:
+        """An upper bound on `len(html2txt(page))`, trafilatura's measure of the whole page: the
+        body's text after a cleaning that only deletes, folded, with a space put before the text
+        and the tail of each block element (each adds at most one character to the fold)."""
+        return self.folded + 2 * self.blocks
+
+
+def fallback_cannot_win(measure: PageMeasure, body, text: str, options) -> bool:
     """True when readability and justext cannot change trafilatura's body (see the module
     docstring): the balanced mode's rules, read off trafilatura's `_prefer_readability` and
-    `compare_extraction`, with the page's text length as the bound on readability's."""
+    `compare_extraction`, with the bound on readability's text."""
     if options.focus != "balanced" or len(text) < options.min_extracted_size:
         return False
     if not body.xpath(".//p//text()") or body.xpath(SANITIZED_XPATH):
         return False
     if len(body.findall(".//table")) > len(body.findall(".//p")):
         return False
-    return 2 * len(text) >= page_text_bound(raw_tree)
+    return 2 * len(text) >= measure.readability_bound()
 
 
-def page_text_bound(tree) -> int:
-    """An upper bound on the length of the text readability can make of `tree`. Its text is
-    some of the page's text nodes in page order with whitespace folded (trafilatura's `trim`),
-    which is never longer than all of them folded (`normalize-space`, which folds no more
-    whitespace than `trim`), less the scripts and styles readability drops before it reads the
-    page: taking out a run of text folded to n characters shortens the fold by at least n - 1.
-    The one text readability adds is its own: "VIDEO" in each embedded video's `<iframe>`
-    (`Document.sanitize`), so every iframe may add that and a space."""
-    dropped = sum(max(int(_FOLDED_LENGTH(el)) - 1, 0) for el in tree.iter("script", "style"))
-    added = _ADDED_PER_IFRAME * int(_IFRAMES(tree))
-    return int(_FOLDED_LENGTH(tree)) - dropped + added
+def escalation_cannot_run(measure: PageMeasure, text: str) -> bool:
+    """True when trafilatura's recall escalation (`trafilatura_sequence`, step 4) cannot run for
+    a final body `text`: it runs only for a body under a fifth of `html2txt(page)`."""
+    return len(text) >= ESCALATION_PAGE_SHARE * measure.page_text_bound()
 
 
-# XPath in C: a page holds 150,000 characters of text and scripts on average.
 _FOLDED_LENGTH = etree.XPath("string-length(normalize-space(.))")
 _IFRAMES = etree.XPath("count(.//iframe)")
 _ADDED_PER_IFRAME = len(" VIDEO")
+_BLOCKS = etree.XPath("count(" + " | ".join(f".//{tag}" for tag in sorted(_BLOCK_ELEMS)) + ")")
 
 
 @contextmanager
@@ -99,14 +133,34 @@ def _wrap(compare):
         paths = _paths.get()
         if paths is None:  # not ours: trafilatura as shipped
             return compare(cleaned_tree, raw_tree, body, text, options)
-        if fallback_cannot_win(raw_tree, body, text, options):
+        measure = PageMeasure.of(raw_tree)
+        if fallback_cannot_win(measure, body, text, options):
             paths.append(FAST)
+            # The body is final here (too long for the baseline rescue that follows), so the
+            # escalation check's own measure of the page can be known too small to matter.
+            _measure_not_needed.set(escalation_cannot_run(measure, text))
             return body, text
         paths.append(SECOND_OPINION)
+        _measure_not_needed.set(False)
         return compare(cleaned_tree, raw_tree, body, text, options)
 
     gated_compare_extraction.wrapped = compare
     return gated_compare_extraction
+
+
+def _wrap_page_measure(html2txt):
+    def gated_html2txt(content, clean=True):
+        # trafilatura.core calls it once, after the comparison, only as
+        # `len(body) < ESCALATION_PAGE_SHARE * len(html2txt(tree))`: where that cannot hold,
+        # "" gives the same answer without the copy and cleaning of the whole page (1.7 ms a
+        # demo page, on two thirds of them).
+        if _paths.get() is not None and _measure_not_needed.get():
+            _measure_not_needed.set(False)
+            return ""
+        return html2txt(content, clean)
+
+    gated_html2txt.wrapped = html2txt
+    return gated_html2txt
 
 
 def seam_matches(function) -> bool:
@@ -126,6 +180,8 @@ def install() -> bool:
     if version("trafilatura") != TESTED_TRAFILATURA or current is None or not seam_matches(current):
         return False
     setattr(trafilatura_core, SEAM, _wrap(current))
+    if getattr(trafilatura_core.html2txt, "wrapped", None) is None:
+        trafilatura_core.html2txt = _wrap_page_measure(trafilatura_core.html2txt)
     return True
 
 
