@@ -370,9 +370,11 @@ _NEXT_XPATH = (
 #: A URL as w3lib's safe_url_string leaves it (lower-case scheme and host, a path and a query of
 #: only characters it never escapes there, no fragment): true of all 149,680 such links in the
 #: dev corpus. The query differs from the path by one character: w3lib escapes `'` there.
+#: A path before any query, a query not empty, a port without leading zeros: w3lib and
+#: urljoin rewrite those (`host?id=1` -> `host/?id=1`, `/a?` -> `/a`, `:0080` -> `:80`).
 _ALREADY_SAFE = re.compile(
-    r"[a-z][a-z0-9+.\-]*://[a-z0-9.\-]+(?::[0-9]+)?"
-    r"(?:/[A-Za-z0-9\-._~:/@!$&'()*+,;=]*)?(?:\?[A-Za-z0-9\-._~:/?@!$&()*+,;=]*)?"
+    r"[a-z][a-z0-9+.\-]*://[a-z0-9.\-]+(?::[1-9][0-9]{0,4})?"
+    r"(?:/[A-Za-z0-9\-._~:/@!$&'()*+,;=]*(?:\?[A-Za-z0-9\-._~:/?@!$&()*+,;=]+)?)?"
 )
 
 

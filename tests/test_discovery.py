@@ -305,10 +305,12 @@ def test_listing_pattern_is_matched_on_each_link_as_escaped() -> None:
         '<a href="/kultur/über-7">Ü</a><a href="/kultur/plain-8">P</a>'
         '<a href="/a b/9">S</a><a href="/c/10#top">F</a>'
         "<a href=\"/q?name=o'brien-11\">Q</a><a href=\"/o'neill-12\">N</a>"
+        '<a href="http://n.example.com?id=13">H</a><a href="/d/14?">E</a>'
+        '<a href="http://n.example.com:0080/p/15">P</a>'
     ).encode()
     page = parse_listing(
         html, "https://n.example.com/", domains=["n.example.com"],
-        article_pattern=r"%C3%BC|%20|#top|%27|'neill",
+        article_pattern=r"%C3%BC|%20|#top|%27|'neill|com/\?id=13|/d/14$|com:80/",
     )
     assert [url for url, _ in page.links] == [
         "https://n.example.com/kultur/%C3%BCber-7",
@@ -316,6 +318,9 @@ def test_listing_pattern_is_matched_on_each_link_as_escaped() -> None:
         "https://n.example.com/c/10",  # matched with its fragment, stored without it
         "https://n.example.com/q?name=o%27brien-11",  # w3lib escapes ' in a query...
         "https://n.example.com/o'neill-12",  # ... and not in a path
+        "http://n.example.com/?id=13",  # a query needs a path
+        "https://n.example.com/d/14",  # an empty query goes
+        "http://n.example.com:80/p/15",  # a port loses its leading zeros
     ]
 
 

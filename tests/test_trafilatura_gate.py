@@ -172,3 +172,34 @@ def test_the_escalation_measure_is_called_once_and_only_in_that_comparison():
              if "html2txt(" in line and not line.strip().startswith("#")]
     assert calls == ["and len(temp_text) < ESCALATION_PAGE_SHARE * len(html2txt(tree))"]
     assert trafilatura_core.html2txt.wrapped is shipped_html2txt
+
+
+def test_text_the_parser_keeps_raw_gives_no_bound_so_the_second_opinion_runs():
+    # readability's output goes through XML and back into the HTML parser, which keeps an
+    # <xmp>'s text raw: each & of a code sample comes back as "&amp;", so readability's text
+    # outgrows the page's and a bound from the page's text does not hold (found by review).
+    sample = ('<table width="100%"><tr><td align="center"><div>&nbsp;<b>Hi</b> &amp; welcome'
+              "</div></td></tr></table>\n") * 4
+    html = (f'<html><body><div class="post-body"><p>{PARAGRAPHS[0]}</p><xmp>{sample}</xmp>'
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[1:]) + "</div></body></html>")
+    text, paths = gated(html)
+    assert paths == [gate.SECOND_OPINION]
+    assert text == full_mode(html)
+
+
+def test_the_skipped_measure_never_outlives_its_comparison():
+    # A long body (3,000 characters or more) takes the fast path but never reaches the page
+    # measure; a later fast-mode extraction (no comparison of its own) must still measure its
+    # page and escalate as trafilatura does (found by review).
+    long_story = "".join(f"<p>{p} ({i})</p>" for i in range(8) for p in PARAGRAPHS)
+    lines = "".join(f"<div>Item {i}: a long line of listing text about product {i} with its "
+                    "details, its price and a description of what it does.</div>"
+                    for i in range(40))
+    listing = (f"<html><body><article><p>{PARAGRAPHS[0][:150]}</p></article>"
+               f"<div class='related'>{lines}</div></body></html>")
+    alone = trafilatura.bare_extraction(listing, fast=True, **OPTIONS).text
+    with gate.recording() as paths:
+        assert len(trafilatura.bare_extraction(long_story, **OPTIONS).text) >= 3000
+        after = trafilatura.bare_extraction(listing, fast=True, **OPTIONS).text
+    assert paths == [gate.FAST]
+    assert after == alone

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import trafilatura.core as trafilatura_core
 from lxml import etree
 from trafilatura.baseline import _BLOCK_ELEMS
-from trafilatura.core import ESCALATION_PAGE_SHARE
+from trafilatura.core import ESCALATION_MAX_LENGTH, ESCALATION_PAGE_SHARE
 from trafilatura.external import SANITIZED_XPATH
 
 FAST = "fast"  # trafilatura's own body, its second opinions skipped
@@ -43,14 +43,15 @@ SECOND_OPINION = "second opinion"  # readability (and maybe justext) consulted, 
 # mode (recorded as a second opinion), today's behaviour.
 SEAM = "compare_extraction"
 SEAM_PARAMETERS = ("cleaned_tree", "raw_tree", "body", "text", "options")
-# The rules in `fallback_cannot_win` and `page_text_bound` are read off this release's code
+# The rules in `own_body_can_stand` and `PageMeasure` are read off this release's code
 # (`_prefer_readability`, `compare_extraction`, readability's `summary`/`sanitize`): another
 # release may change them behind the same seam, so it runs the full mode everywhere until
 # someone re-reads them and moves this (tests/test_trafilatura_gate.py fails first).
 TESTED_TRAFILATURA = "2.3.1"
 
 _paths: ContextVar[list[str] | None] = ContextVar("trafilatura_paths", default=None)
-# Set by each gated comparison: the escalation check that follows it cannot hold.
+# Set by each gated comparison: the escalation check that comes next cannot hold (reset by
+# every comparison and by `recording`, so it never outlives the call it was set for).
 _measure_not_needed: ContextVar[bool] = ContextVar("trafilatura_measure_not_needed",
                                                    default=False)
 
@@ -64,19 +65,26 @@ class PageMeasure(NamedTuple):
     scripts: int  # at least this much of it is scripts and styles
     iframes: int
     blocks: int  # elements html2txt puts a space around
+    raw_text: int  # elements whose text the HTML parser keeps raw (`<xmp>`, `<noembed>`...)
 
     @classmethod
     def of(cls, tree) -> PageMeasure:
         scripts = sum(max(int(_FOLDED_LENGTH(el)) - 1, 0) for el in tree.iter("script", "style"))
-        return cls(int(_FOLDED_LENGTH(tree)), scripts, int(_IFRAMES(tree)), int(_BLOCKS(tree)))
+        return cls(int(_FOLDED_LENGTH(tree)), scripts, int(_IFRAMES(tree)), int(_BLOCKS(tree)),
+                   int(_RAW_TEXT(tree)))
 
-    def readability_bound(self) -> int:
-        """An upper bound on the length of the text readability can make of the page. Its text
-        is some of the page's text nodes in page order with whitespace folded (trafilatura's
-        `trim`), never longer than all of them folded (`normalize-space` folds no more than
-        `trim`), less the scripts and styles readability drops first (taking out a run folded
-        to n characters shortens the fold by at least n - 1). The one text it adds is its own:
-        "VIDEO" in each embedded video's `<iframe>` (`Document.sanitize`)."""
+    def readability_bound(self) -> int | None:
+        """An upper bound on the length of the text readability can make of the page, or None
+        when there is none. Its text is some of the page's text nodes in page order with
+        whitespace folded (trafilatura's `trim`), never longer than all of them folded
+        (`normalize-space` folds no more than `trim`), less the scripts and styles readability
+        drops first (taking out a run folded to n characters shortens the fold by at least
+        n - 1). It adds "VIDEO" in each embedded video's `<iframe>` (`Document.sanitize`). And
+        its output goes through XML and back into the HTML parser, which keeps the text of
+        `<xmp>`, `<noembed>`, `<noframes>` and `<plaintext>` raw: `&` comes back as `&amp;`
+        (found by review), and `<plaintext>` swallows the rest: no bound there."""
+        if self.raw_text:
+            return None
         return self.folded - self.scripts + _ADDED_PER_IFRAME * self.iframes
 
     def page_text_bound(self) -> int:
@@ -86,29 +94,36 @@ class PageMeasure(NamedTuple):
         return self.folded + 2 * self.blocks
 
 
-def fallback_cannot_win(measure: PageMeasure, body, text: str, options) -> bool:
-    """True when readability and justext cannot change trafilatura's body (see the module
-    docstring): the balanced mode's rules, read off trafilatura's `_prefer_readability` and
-    `compare_extraction`, with the bound on readability's text."""
+def own_body_can_stand(body, text: str, options) -> bool:
+    """trafilatura's own body passes every test of the balanced mode's comparison but the
+    length of readability's (read off `_prefer_readability` and `compare_extraction`): not
+    short, paragraph text, no more tables than paragraphs, clean (justext is not consulted)."""
     if options.focus != "balanced" or len(text) < options.min_extracted_size:
         return False
     if not body.xpath(".//p//text()") or body.xpath(SANITIZED_XPATH):
         return False
-    if len(body.findall(".//table")) > len(body.findall(".//p")):
-        return False
-    return 2 * len(text) >= measure.readability_bound()
+    return len(body.findall(".//table")) <= len(body.findall(".//p"))
 
 
-def escalation_cannot_run(measure: PageMeasure, text: str) -> bool:
-    """True when trafilatura's recall escalation (`trafilatura_sequence`, step 4) cannot run for
-    a final body `text`: it runs only for a body under a fifth of `html2txt(page)`."""
-    return len(text) >= ESCALATION_PAGE_SHARE * measure.page_text_bound()
+def readability_cannot_win(measure: PageMeasure, text: str) -> bool:
+    """Readability's text cannot be more than twice trafilatura's own `text`."""
+    bound = measure.readability_bound()
+    return bound is not None and 2 * len(text) >= bound
+
+
+def measure_cannot_matter(measure: PageMeasure, text: str) -> bool:
+    """True when trafilatura's recall escalation check (`trafilatura_sequence`, step 4) will
+    measure the page for a final body `text` (under `ESCALATION_MAX_LENGTH`) and the answer
+    cannot matter: the escalation runs only for a body under a fifth of `html2txt(page)`."""
+    return (len(text) < ESCALATION_MAX_LENGTH
+            and len(text) >= ESCALATION_PAGE_SHARE * measure.page_text_bound())
 
 
 _FOLDED_LENGTH = etree.XPath("string-length(normalize-space(.))")
 _IFRAMES = etree.XPath("count(.//iframe)")
 _ADDED_PER_IFRAME = len(" VIDEO")
 _BLOCKS = etree.XPath("count(" + " | ".join(f".//{tag}" for tag in sorted(_BLOCK_ELEMS)) + ")")
+_RAW_TEXT = etree.XPath("count(.//xmp | .//noembed | .//noframes | .//plaintext)")
 
 
 @contextmanager
@@ -116,11 +131,12 @@ def recording() -> Iterator[list[str]]:
     """Gate the trafilatura calls made inside; yields the list of paths they took (one per
     comparison trafilatura made: a recall retry or escalation adds one)."""
     paths: list[str] = []
-    token = _paths.set(paths)
+    token, flag = _paths.set(paths), _measure_not_needed.set(False)
     try:
         yield paths
     finally:
         _paths.reset(token)
+        _measure_not_needed.reset(flag)
 
 
 def body_path(paths: list[str]) -> str:
@@ -133,12 +149,13 @@ def _wrap(compare):
         paths = _paths.get()
         if paths is None:  # not ours: trafilatura as shipped
             return compare(cleaned_tree, raw_tree, body, text, options)
-        measure = PageMeasure.of(raw_tree)
-        if fallback_cannot_win(measure, body, text, options):
+        measure = PageMeasure.of(raw_tree) if own_body_can_stand(body, text, options) else None
+        if measure is not None and readability_cannot_win(measure, text):
             paths.append(FAST)
-            # The body is final here (too long for the baseline rescue that follows), so the
-            # escalation check's own measure of the page can be known too small to matter.
-            _measure_not_needed.set(escalation_cannot_run(measure, text))
+            # The body is final here (too long for the baseline rescue that follows), and the
+            # next thing trafilatura does is the escalation check: its measure of the page can
+            # be known not to matter.
+            _measure_not_needed.set(measure_cannot_matter(measure, text))
             return body, text
         paths.append(SECOND_OPINION)
         _measure_not_needed.set(False)
