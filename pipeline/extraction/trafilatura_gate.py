@@ -10,9 +10,10 @@ only consulted on an unclean or short body. So where its own body has paragraph 
 tables than paragraphs, is clean, not short, and at least half the page's text, the second
 opinions cannot win: skipping them gives the full mode's body exactly, at the fast mode's cost.
 
-Where they are skipped the body is final, and the same bounds often show that trafilatura's
-next step, a recall escalation for bodies under a fifth of the page, cannot run: its measure of
-the page (`html2txt`, a copy and cleaning of the whole page) is then skipped too.
+Once the body is final (not short enough for trafilatura's baseline rescue), the same measure
+of the page often shows that its next step, a recall escalation for bodies under a fifth of the
+page, cannot run: its measure of the page (`html2txt`, a copy and cleaning of the whole page)
+is then skipped too.
 
 The decision sits at trafilatura's own seam, `trafilatura.core.compare_extraction`, so the first
 pass is reused (no second extraction on the pages that need the fallback). It applies only
@@ -61,16 +62,16 @@ class PageMeasure(NamedTuple):
     a page, measured once (XPath in C: a page holds 150,000 characters of text and scripts on
     average)."""
 
+    tree: object
     folded: int  # the page's text with whitespace folded (`normalize-space`)
     scripts: int  # at least this much of it is scripts and styles
     iframes: int
-    blocks: int  # elements html2txt puts a space around
     raw_text: int  # elements whose text the HTML parser keeps raw (`<xmp>`, `<noembed>`...)
 
     @classmethod
     def of(cls, tree) -> PageMeasure:
         scripts = sum(max(int(_FOLDED_LENGTH(el)) - 1, 0) for el in tree.iter("script", "style"))
-        return cls(int(_FOLDED_LENGTH(tree)), scripts, int(_IFRAMES(tree)), int(_BLOCKS(tree)),
+        return cls(tree, int(_FOLDED_LENGTH(tree)), scripts, int(_IFRAMES(tree)),
                    int(_RAW_TEXT(tree)))
 
     def readability_bound(self) -> int | None:
@@ -89,9 +90,10 @@ class PageMeasure(NamedTuple):
 
     def page_text_bound(self) -> int:
         """An upper bound on `len(html2txt(page))`, trafilatura's measure of the whole page: the
-        body's text after a cleaning that only deletes, folded, with a space put before the text
-        and the tail of each block element (each adds at most one character to the fold)."""
-        return self.folded + 2 * self.blocks
+        body's text after a cleaning that only deletes (scripts and styles among what it
+        deletes), folded, with a space put before the text and the tail of each block element
+        (each adds at most one character to the fold)."""
+        return self.folded - self.scripts + 2 * int(_BLOCKS(self.tree))
 
 
 def own_body_can_stand(body, text: str, options) -> bool:
@@ -122,8 +124,15 @@ def measure_cannot_matter(measure: PageMeasure, text: str) -> bool:
 _FOLDED_LENGTH = etree.XPath("string-length(normalize-space(.))")
 _IFRAMES = etree.XPath("count(.//iframe)")
 _ADDED_PER_IFRAME = len(" VIDEO")
-_BLOCKS = etree.XPath("count(" + " | ".join(f".//{tag}" for tag in sorted(_BLOCK_ELEMS)) + ")")
-_RAW_TEXT = etree.XPath("count(.//xmp | .//noembed | .//noframes | .//plaintext)")
+
+
+def _count_of(tags) -> etree.XPath:
+    """How many elements of `tags` a tree holds: one walk (a union of paths walks once each)."""
+    return etree.XPath("count(.//*[" + " or ".join(f"self::{tag}" for tag in sorted(tags)) + "])")
+
+
+_BLOCKS = _count_of(_BLOCK_ELEMS)
+_RAW_TEXT = _count_of(("xmp", "noembed", "noframes", "plaintext"))
 
 
 @contextmanager
@@ -149,17 +158,22 @@ def _wrap(compare):
         paths = _paths.get()
         if paths is None:  # not ours: trafilatura as shipped
             return compare(cleaned_tree, raw_tree, body, text, options)
-        measure = PageMeasure.of(raw_tree) if own_body_can_stand(body, text, options) else None
-        if measure is not None and readability_cannot_win(measure, text):
-            paths.append(FAST)
-            # The body is final here (too long for the baseline rescue that follows), and the
-            # next thing trafilatura does is the escalation check: its measure of the page can
-            # be known not to matter.
-            _measure_not_needed.set(measure_cannot_matter(measure, text))
-            return body, text
-        paths.append(SECOND_OPINION)
         _measure_not_needed.set(False)
-        return compare(cleaned_tree, raw_tree, body, text, options)
+        stands = own_body_can_stand(body, text, options)
+        # Measured before readability reads (and rewrites) this copy of the page; only where
+        # it can serve: the fast path, or a body short enough for the escalation check.
+        measure = (PageMeasure.of(raw_tree) if options.focus == "balanced"
+                   and (stands or len(text) < ESCALATION_MAX_LENGTH) else None)
+        if stands and readability_cannot_win(measure, text):
+            paths.append(FAST)
+        else:
+            paths.append(SECOND_OPINION)
+            body, text = compare(cleaned_tree, raw_tree, body, text, options)
+        # Unless the baseline rescue of a short body comes next, the body is now final and the
+        # next step is the escalation check: its measure of the page may be known not to matter.
+        if measure is not None and len(text) >= options.min_extracted_size:
+            _measure_not_needed.set(measure_cannot_matter(measure, text))
+        return body, text
 
     gated_compare_extraction.wrapped = compare
     return gated_compare_extraction
