@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,12 @@ TEMPLATE = "newsdesk_test_template"
 # pgserver logs every pg_ctl call at INFO; at interpreter exit, after pytest has closed its
 # capture streams, those records only produce "--- Logging error ---" noise.
 logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+# A suite started in the background by a non-interactive shell (`cmd &`) inherits SIGINT
+# ignored, and Python then never raises KeyboardInterrupt, nor do the children it starts: the
+# Ctrl-C tests would fail for how the suite was launched, not for what they test.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _with_dbname(url: str, dbname: str) -> str:
