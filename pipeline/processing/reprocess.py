@@ -98,7 +98,6 @@ class ReprocessStats:
     # (source, URL) of each changed body, kept only when asked (`list_bodies`): a reprocess after
     # an extractor change may move millions.
     body_urls: list[tuple[str, str]] = field(default_factory=list)
-    keep_body_urls: bool = False
 
 
 def count_pages(conn: psycopg.Connection, sources: Sequence[str] | None = None,
@@ -144,17 +143,18 @@ def reprocess(
     affixes = title_affixes.load(conn, only)
     workers = workers or os.cpu_count() or 1
     params = {"sources": list(only) if only else None, "since": since, "limit": batch_size}
-    stats = ReprocessStats(keep_body_urls=list_bodies)
+    stats = ReprocessStats()
     with extraction_pool(workers, by_name, learned, affixes) as pool:
 
         def pool_map(function, pages):
             return pool.map(function, pages, chunksize=max(1, len(pages) // (workers * 4)))
 
-        _run(conn, pool_map, params, stats, on_batch, before_write)
+        _run(conn, pool_map, params, stats, on_batch, before_write, list_bodies)
     return stats
 
 
-def _run(conn, mapper, params, stats: ReprocessStats, on_batch, before_write) -> None:
+def _run(conn, mapper, params, stats: ReprocessStats, on_batch, before_write,
+         list_bodies: bool) -> None:
     after = 0
     while True:
         rows = conn.execute(_SELECT_PAGES, {**params, "after": after}).fetchall()
@@ -168,14 +168,14 @@ def _run(conn, mapper, params, stats: ReprocessStats, on_batch, before_write) ->
         if before_write:
             before_write([page.id for page in pages])
         with conn.transaction():
-            _write(conn, results, {row[0]: row[-1] for row in rows}, stats)
+            _write(conn, results, {row[0]: row[-1] for row in rows}, stats, list_bodies)
         stats.pages += len(rows)
         if on_batch:
             on_batch(len(rows))
 
 
 def _write(conn: psycopg.Connection, results, read: dict[int, bytes],
-           stats: ReprocessStats) -> None:
+           stats: ReprocessStats, list_bodies: bool) -> None:
     """Write one batch's changed articles and mark its pages processed, for the pages whose
     content is still `read` ({page id: content_sha256 when read}); dedupe what was written."""
     unchanged = {page_id for (page_id,) in conn.execute(
@@ -214,7 +214,7 @@ def _write(conn: psycopg.Connection, results, read: dict[int, bytes],
         stats.fields.update(changed)
         if "body" in changed:
             stats.bodies[article.source] += 1
-            if stats.keep_body_urls:
+            if list_bodies:
                 stats.body_urls.append((article.source, article.url))
         updates.append({**new, "id": row[0], "extractor_version": article.extractor_version})
         written[page_id] = row[0]

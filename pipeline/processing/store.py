@@ -14,7 +14,7 @@ from typing import NamedTuple
 import psycopg
 
 from pipeline.article import Article
-from pipeline.db.takedowns import taken_down_keys, taken_down_sources
+from pipeline.db.takedowns import any_taken_down, taken_down_keys, taken_down_sources
 from pipeline.extraction.extract import EXTRACTOR_VERSION
 from pipeline.text.urls import url_key
 
@@ -77,8 +77,6 @@ ON CONFLICT (canonical_url) DO UPDATE
 RETURNING a.raw_page_id, a.id, (a.xmax = 0) AS inserted
 """
 
-_ANY_TAKEDOWN = "SELECT EXISTS (SELECT FROM takedowns)"
-
 _MARK_PROCESSED = """
 UPDATE raw_pages AS r
    SET processed_at = now(), extractor_version = %s, process_error = d.error
@@ -124,7 +122,7 @@ def _not_taken_down(
     """The items `newsdesk takedown` does not refuse. The crawl refuses taken-down URLs before
     fetching, but an article can come back another way: a new address whose canonical URL is a
     taken-down one, or a page a crawl stored while its source was being taken down."""
-    if not items or not conn.execute(_ANY_TAKEDOWN).fetchone()[0]:
+    if not items or not any_taken_down(conn):
         return items  # nothing is taken down, the usual case: one query, no URL key to compute
     keys = taken_down_keys(conn, {url_key(article.canonical_url) for _, article in items})
     sources = taken_down_sources(conn, {article.source for _, article in items})
