@@ -13,6 +13,8 @@ import pytest
 
 from pipeline.crawl import run_crawl
 from pipeline.demo_site import DemoSite, serve_demo_site
+from pipeline.extraction import language
+from pipeline.processing.pool import extraction_pool
 from pipeline.processing.stage import process_pending
 from pipeline.sources.config import load_sources
 
@@ -79,3 +81,13 @@ def test_pages_stored_while_processing_runs_are_processed_before_it_ends(db_url,
         assert articles == new > 0
         assert conn.execute(  # every article deduped into a story, none left behind
             "SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone()[0] == 0
+
+
+def _detector_loaded() -> bool:
+    return language._identifier.cache_info().currsize == 1
+
+
+def test_workers_start_with_the_language_detector_already_loaded():
+    # Loaded once in the forkserver and shared, not 0.6 s of CPU again in every worker.
+    with extraction_pool(2, {}, {}, {}) as pool:
+        assert all(pool.submit(_detector_loaded).result() for _ in range(4))

@@ -116,9 +116,7 @@ class DateClues:
     @cached_property
     def modified(self) -> list[datetime]:
         """The page's declared modification dates (in their own offsets), plausible ones only."""
-        return [parsed for parsed in (parse_date(v, self.tz)
-                                      for v in declared_dates.modified(self.page))
-                if plausible_date(parsed, self.fetched_at)]
+        return list(self.plausible(declared_dates.modified(self.page)))
 
     @cached_property
     def _shown(self) -> list[ShownDate]:

@@ -87,6 +87,12 @@ def detect(text: str) -> Detected:
     return Detected(best, probabilities[best])
 
 
+def load_detector() -> None:
+    """Load the detector now rather than on the first page (the process stage's workers share
+    it this way: `pipeline.processing.worker_preload`)."""
+    _label_codes()
+
+
 @cache
 def _identifier() -> LanguageIdentifier:
     """The detector with probabilities normalised, loaded once per process (about 0.6 s)."""

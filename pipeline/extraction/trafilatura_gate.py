@@ -148,6 +148,11 @@ def recording() -> Iterator[list[str]]:
         _measure_not_needed.reset(flag)
 
 
+def engaged() -> bool:
+    """Whether the trafilatura call running now was made inside `recording()`."""
+    return _paths.get() is not None
+
+
 def body_path(paths: list[str]) -> str:
     """One label for an extraction: fast only if every comparison was skipped."""
     return FAST if paths and all(path == FAST for path in paths) else SECOND_OPINION
@@ -155,9 +160,9 @@ def body_path(paths: list[str]) -> str:
 
 def _wrap(compare):
     def gated_compare_extraction(cleaned_tree, raw_tree, body, text, options):
-        paths = _paths.get()
-        if paths is None:  # not ours: trafilatura as shipped
+        if not engaged():  # not ours: trafilatura as shipped
             return compare(cleaned_tree, raw_tree, body, text, options)
+        paths = _paths.get()
         _measure_not_needed.set(False)
         stands = own_body_can_stand(body, text, options)
         # Measured before readability reads (and rewrites) this copy of the page; only where
@@ -185,7 +190,7 @@ def _wrap_page_measure(html2txt):
         # `len(body) < ESCALATION_PAGE_SHARE * len(html2txt(tree))`: where that cannot hold,
         # "" gives the same answer without the copy and cleaning of the whole page (1.7 ms a
         # demo page, on two thirds of them).
-        if _paths.get() is not None and _measure_not_needed.get():
+        if engaged() and _measure_not_needed.get():
             _measure_not_needed.set(False)
             return ""
         return html2txt(content, clean)

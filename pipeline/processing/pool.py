@@ -141,7 +141,7 @@ def extraction_pool(workers: int, sources: dict[str, Source],
     # forkserver: workers start clean (no inherited DB sockets or threads) and import the
     # extractor once, before forking each worker from that warm process.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipeline.extraction.extract"])
+    context.set_forkserver_preload(["pipeline.processing.worker_preload"])
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(*initargs, os.getpid())) as pool:
         yield pool
