@@ -230,3 +230,13 @@ def test_declared_modification_is_read_in_the_pages_languages(monkeypatch) -> No
     head = '<meta property="article:modified_time" content="Last Updated Nov 6, 2025">'
     extract_article(page(head), "https://example.com/news/budget", fetched_at=FETCHED)
     assert asked and () not in asked  # never every locale on a page that declares English
+    monkeypatch.setattr(text_dates, "_date_parser", real)
+    # Norwegian pages declare the macrolanguage, "no": read as Bokmål (dateparser has no "no").
+    head = '<meta property="article:modified_time" content="torsdag 9. mai 2024 kl. 13:26">'
+    norwegian = ["Bystyret vedtok i kveld et nytt budsjett for kollektivtrafikken i byen. "
+                 "Flere busser skal gå oftere om morgenen, og prisene holdes uendret neste år. "
+                 "Opposisjonen mener likevel at satsingen kommer altfor sent."]
+    art = extract_article(page(head, paragraphs=norwegian, lang="no"),
+                          "https://example.no/nyheter/budsjett", fetched_at=FETCHED)
+    assert art.language == "no"
+    assert art.modified_at is not None and art.modified_at.date() == date(2024, 5, 9)

@@ -52,7 +52,7 @@ from pipeline.text.cleaning import clean_body, content_hash, word_count
 from pipeline.text.dates import to_utc
 from pipeline.text.names import name_key
 
-EXTRACTOR_VERSION = f"1.4.0+trafilatura{version('trafilatura')}"
+EXTRACTOR_VERSION = f"1.4.1+trafilatura{version('trafilatura')}"
 
 MIN_WORDS = 20  # fewer words than this is a stub, a teaser or an error page, not an article
 

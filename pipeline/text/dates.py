@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 import dateparser.date
 import dateparser.search
+from dateparser.data.languages_info import language_order
 from dateutil.parser import isoparse
 
 from pipeline.article import NO_ZONE
@@ -84,7 +85,7 @@ def _parse_aware(value: str | datetime | date | None, tz: str | None,
     except ValueError:
         pass
     parsed = None
-    for langs in (tuple(languages or ()), ("en",)):
+    for langs in (dateparser_languages(languages), ("en",)):
         parsed = _common_shape(text, langs)
         if parsed is None:
             try:
@@ -136,10 +137,22 @@ def _date_parser(languages: tuple[str, ...]) -> dateparser.date.DateDataParser:
     settings = {"PREFER_DAY_OF_MONTH": "first",
                 "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
                 "REQUIRE_PARTS": ["day", "month", "year"]}
-    try:
-        return dateparser.date.DateDataParser(languages=list(languages) or None, settings=settings)
-    except ValueError:  # a language dateparser does not know
-        return dateparser.date.DateDataParser(settings=settings)
+    return dateparser.date.DateDataParser(languages=list(languages) or None, settings=settings)
+
+
+# Norwegian pages declare the macrolanguage ("no"); dateparser has its written standards only.
+_DATEPARSER_NAMES = {"no": "nb"}
+
+
+def dateparser_languages(languages: list[str] | None) -> tuple[str, ...]:
+    """The page's languages as dateparser knows them, unknown ones left out (none left: every
+    locale). dateparser refuses an unknown language only when it parses, so a page in one had
+    its dates read in English alone."""
+    named = (_DATEPARSER_NAMES.get(language, language) for language in languages or ())
+    return tuple(dict.fromkeys(n for n in named if n in _DATEPARSER_KNOWN))
+
+
+_DATEPARSER_KNOWN = frozenset(language_order)
 
 
 # Bylines that give the date relative to when the page was served.
@@ -171,7 +184,8 @@ def parse_relative(text: str, reference: datetime, tz: str | None = None,
                 "RELATIVE_BASE": local_now}
     for candidate in (text, RELATIVE_DATE.search(text).group(0)):
         try:
-            parsed = dateparser.parse(candidate, languages=list(languages or ["en"]),
+            parsed = dateparser.parse(candidate,
+                                      languages=list(dateparser_languages(languages) or ["en"]),
                                       settings=settings)
         except (ValueError, TypeError, OverflowError, KeyError):
             parsed = None
@@ -283,7 +297,9 @@ def parse_shown(raw: str, tz: str | None, languages: list[str] | None) -> dateti
     settings = {"REQUIRE_PARTS": ["day", "month", "year"],
                 "PARSERS": ["timestamp", "custom-formats", "absolute-time"]}
     try:
-        hits = dateparser.search.search_dates(raw, languages=languages or ["en"],
+        hits = dateparser.search.search_dates(raw,
+                                              languages=list(dateparser_languages(languages)
+                                                             or ["en"]),
                                               settings=settings)
     except (ValueError, TypeError, OverflowError, KeyError):
         hits = None
