@@ -40,7 +40,7 @@ def trees_trafilatura_prunes(html: str) -> list:
 
 
 def test_every_restated_expression_is_installed_on_the_tested_release():
-    assert len(prunes.INSTALLED) == len(prunes.EQUIVALENTS) == 5
+    assert len(prunes.INSTALLED) == len(prunes.EQUIVALENTS) == 6
     assert all(isinstance(p, prunes.Prune) for p in installed())
 
 
@@ -71,11 +71,12 @@ TOKENS = ["comment", "Comments", "commentary", "comol", "disqus_thread", "articl
           "nav", "NAV", "Navigation", "menu", "footer", "related", "premium", "ad-", " ad ",
           "widget", "meta", "reply-", "hidden", "hide-", " hide", "noprint", "akismet",
           "comments-title", "reader-comments", "message", "display:none", "display: none",
-          "MostPopularStories", "true", "false", "main", "story", "x", ""]
+          "MostPopularStories", "true", "false", "main", "story", "post", "entry", "articleBody",
+          "articleContent", "article-content", "post_content", "x", ""]
 ATTRIBUTES = ["id", "class", "style", "role", "aria-hidden", "data-component",
-              "data-lp-replacement-content", "title"]
+              "data-lp-replacement-content", "itemprop", "title"]
 TAGS = ["div", "section", "aside", "list", "details", "ol", "ul", "item", "p", "span", "article",
-        "h1", "a", "li"]
+        "main", "h1", "a", "li"]
 
 
 def soup(rng: random.Random, depth: int = 0) -> str:
