@@ -6,11 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from htmldate import extractors as htmldate_extractors
+from lxml import etree
 
 from pipeline.extraction import boilerplate
+from pipeline.extraction import dates as extraction_dates
 from pipeline.extraction.dates import STEPS
 from pipeline.extraction.extract import extract_article
 from pipeline.sources.config import Source
+from pipeline.text import dates as text_dates
 from pipeline.text.dates import url_date
 from tests.test_extract import FETCHED, PARAGRAPHS, ld, page
 
@@ -218,7 +222,6 @@ def test_url_date(url: str, expected: date | None) -> None:
 def test_declared_modification_is_read_in_the_pages_languages(monkeypatch) -> None:
     # Read in every locale, a modification date no locale can read ("Last Updated Nov 6, 2025")
     # walked all 200 of them, building each one's patterns: a quarter of a second a page.
-    from pipeline.text import dates as text_dates
     asked = []
     real = text_dates._date_parser
 
@@ -230,13 +233,38 @@ def test_declared_modification_is_read_in_the_pages_languages(monkeypatch) -> No
     head = '<meta property="article:modified_time" content="Last Updated Nov 6, 2025">'
     extract_article(page(head), "https://example.com/news/budget", fetched_at=FETCHED)
     assert asked and () not in asked  # never every locale on a page that declares English
-    monkeypatch.setattr(text_dates, "_date_parser", real)
-    # Norwegian pages declare the macrolanguage, "no": read as Bokmål (dateparser has no "no").
+
+
+NORWEGIAN = ["Bystyret vedtok i kveld et nytt budsjett for kollektivtrafikken i byen. "
+             "Flere busser skal gå oftere om morgenen, og prisene holdes uendret neste år. "
+             "Opposisjonen mener likevel at satsingen kommer altfor sent."]
+
+
+def test_a_page_declaring_norwegian_as_no_has_its_dates_read_in_bokmal() -> None:
+    # dateparser has no "no" (the macrolanguage), and refused it only when parsing: every
+    # written date of such a page was read in English alone.
     head = '<meta property="article:modified_time" content="torsdag 9. mai 2024 kl. 13:26">'
-    norwegian = ["Bystyret vedtok i kveld et nytt budsjett for kollektivtrafikken i byen. "
-                 "Flere busser skal gå oftere om morgenen, og prisene holdes uendret neste år. "
-                 "Opposisjonen mener likevel at satsingen kommer altfor sent."]
-    art = extract_article(page(head, paragraphs=norwegian, lang="no"),
+    art = extract_article(page(head, paragraphs=NORWEGIAN, lang="no"),
                           "https://example.no/nyheter/budsjett", fetched_at=FETCHED)
     assert art.language == "no"
     assert art.modified_at is not None and art.modified_at.date() == date(2024, 5, 9)
+    assert text_dates.parse_shown("Publisert 9. mai 2024", None, ["no"]).date() == date(2024, 5, 9)
+
+
+def test_languages_dateparser_does_not_know_fall_back_to_english() -> None:
+    assert text_dates.dateparser_languages(["no"]) == ("nb",)
+    assert text_dates.dateparser_languages(["iw", "en"]) == ("he", "en")
+    assert text_dates.dateparser_languages(["la"]) == ("en",)  # not every locale: the slow path
+    assert text_dates.dateparser_languages(None) == ()
+    assert text_dates.parse_date("5 November 2024", None, ["la"]).date() == date(2024, 11, 5)
+
+
+def test_htmldates_last_resort_reads_the_pages_language(monkeypatch) -> None:
+    # htmldate logged "Unknown language(s): 'no'" and read nothing at all on such pages.
+    def find_date(tree, **kwargs):
+        return htmldate_extractors.get_external_parser().get_date_data(
+            "9. mai 2024").date_obj.date().isoformat()
+
+    monkeypatch.setattr(extraction_dates.htmldate, "find_date", find_date)
+    assert extraction_dates._htmldate(etree.fromstring("<html/>"), FETCHED, ["no"]) == \
+        ["2024-05-09"]

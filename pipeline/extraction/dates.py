@@ -45,6 +45,7 @@ from pipeline.extraction.metadata import PageMetadata
 from pipeline.extraction.shown_dates import ShownDate, byline_dates, headline_dates
 from pipeline.text.dates import (
     MAX_FUTURE_SKEW,
+    dateparser_languages,
     parse_date,
     parse_shown,
     plausible_date,
@@ -327,7 +328,8 @@ def _htmldate(tree: etree._Element, fetched_at: datetime | None,
     # htmldate's last resort hands text to a dateparser parser that tries every locale it
     # knows (200+), which cost 0.6 s on some pages; ours knows the page's language.
     original = htmldate_extractors.get_external_parser
-    htmldate_extractors.get_external_parser = lambda: _external_parser(tuple(languages or ["en"]))
+    htmldate_extractors.get_external_parser = lambda: _external_parser(
+        dateparser_languages(languages) or ("en",))
     try:
         found = htmldate.find_date(tree, extensive_search=True, original_date=True,
                                    max_date=_max_date(fetched_at))
@@ -344,7 +346,4 @@ def _external_parser(languages: tuple[str, ...]) -> DateDataParser:
     settings = {"NORMALIZE": True, "PARSERS": ["custom-formats", "absolute-time"],
                 "PREFER_DATES_FROM": "past", "PREFER_LOCALE_DATE_ORDER": True,
                 "RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True}
-    try:
-        return DateDataParser(languages=list(languages), settings=settings)
-    except ValueError:  # a language dateparser does not know
-        return DateDataParser(languages=["en"], settings=settings)
+    return DateDataParser(languages=list(languages), settings=settings)

@@ -37,7 +37,6 @@ from pipeline.extraction import (
     provenance,
     titles,
     trafilatura_gate,
-    trafilatura_prunes,  # noqa: F401 (imported to install them: used inside `recording()`)
 )
 from pipeline.extraction import authors as author_steps
 from pipeline.extraction import body as body_rules

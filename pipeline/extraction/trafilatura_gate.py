@@ -18,6 +18,8 @@ is then skipped too.
 The decision sits at trafilatura's own seam, `trafilatura.core.compare_extraction`, so the first
 pass is reused (no second extraction on the pages that need the fallback). It applies only
 inside `recording()`: trafilatura called anywhere else (a bench's bare baseline) runs unchanged.
+Inside it, too, trafilatura's costliest XPath expressions are evaluated in Python
+(`trafilatura_xpaths`, installed here).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from trafilatura.baseline import _BLOCK_ELEMS
 from trafilatura.core import ESCALATION_MAX_LENGTH, ESCALATION_PAGE_SHARE
 from trafilatura.external import SANITIZED_XPATH
 
+from pipeline.extraction import trafilatura_xpaths
+
 FAST = "fast"  # trafilatura's own body, its second opinions skipped
 SECOND_OPINION = "second opinion"  # readability (and maybe justext) consulted, today's full mode
 
@@ -47,7 +51,8 @@ SEAM_PARAMETERS = ("cleaned_tree", "raw_tree", "body", "text", "options")
 # The rules in `own_body_can_stand` and `PageMeasure` are read off this release's code
 # (`_prefer_readability`, `compare_extraction`, readability's `summary`/`sanitize`): another
 # release may change them behind the same seam, so it runs the full mode everywhere until
-# someone re-reads them and moves this (tests/test_trafilatura_gate.py fails first).
+# someone re-reads them and moves this (tests/test_trafilatura_gate.py fails first). The same
+# pin holds for the XPath expressions `trafilatura_xpaths` restates.
 TESTED_TRAFILATURA = "2.3.1"
 
 _paths: ContextVar[list[str] | None] = ContextVar("trafilatura_paths", default=None)
@@ -221,4 +226,14 @@ def install() -> bool:
     return True
 
 
+
+def install_xpaths() -> list[str]:
+    """trafilatura's costliest XPath expressions evaluated in Python inside `recording()`
+    (`trafilatura_xpaths`), on the release they were read from; the names installed."""
+    if version("trafilatura") != TESTED_TRAFILATURA:
+        return []
+    return trafilatura_xpaths.install(engaged)
+
+
 INSTALLED = install()
+XPATHS_INSTALLED = install_xpaths()

@@ -129,7 +129,7 @@ def _trusted_zone(parsed: datetime, tz: str | None) -> datetime:
 def _date_parser(languages: tuple[str, ...]) -> dateparser.date.DateDataParser:
     """One dateparser parser per language set: building one (what `dateparser.parse` does on
     every call with languages) costs far more than parsing a date. No languages: all locales,
-    the slow path, only when the page's language is unknown."""
+    the slow path, only when the page's language is unknown (`dateparser_languages`)."""
     # No "relative-time": "2025 week" or "late 2025" would become a date counted back from the
     # clock of the machine. Relative bylines go through `parse_relative`, against the fetch time.
     # Without RETURN_AS_TIMEZONE_AWARE, a zone the text writes ("01:01 +0200", "1:01 AM EDT")
@@ -140,19 +140,20 @@ def _date_parser(languages: tuple[str, ...]) -> dateparser.date.DateDataParser:
     return dateparser.date.DateDataParser(languages=list(languages) or None, settings=settings)
 
 
-# Norwegian pages declare the macrolanguage ("no"); dateparser has its written standards only.
-_DATEPARSER_NAMES = {"no": "nb"}
+_DATEPARSER_KNOWN = frozenset(language_order)
+# Norwegian pages declare the macrolanguage ("no"), which dateparser has only as its written
+# standards; the withdrawn codes of Hebrew, Indonesian and Yiddish still appear in pages.
+_DATEPARSER_NAMES = {"no": "nb", "iw": "he", "in": "id", "ji": "yi"}
 
 
 def dateparser_languages(languages: list[str] | None) -> tuple[str, ...]:
-    """The page's languages as dateparser knows them, unknown ones left out (none left: every
-    locale). dateparser refuses an unknown language only when it parses, so a page in one had
-    its dates read in English alone."""
+    """The page's languages as dateparser knows them; English when it knows none of them, and
+    nothing (every locale, where a caller allows it) when none is given. dateparser refuses an
+    unknown language only when it parses, not when it is built: a page declaring "no" had its
+    dates read in English alone, and htmldate's last resort read none."""
     named = (_DATEPARSER_NAMES.get(language, language) for language in languages or ())
-    return tuple(dict.fromkeys(n for n in named if n in _DATEPARSER_KNOWN))
-
-
-_DATEPARSER_KNOWN = frozenset(language_order)
+    known = tuple(dict.fromkeys(n for n in named if n in _DATEPARSER_KNOWN))
+    return known or (("en",) if languages else ())
 
 
 # Bylines that give the date relative to when the page was served.

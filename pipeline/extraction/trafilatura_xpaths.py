@@ -1,21 +1,21 @@
 """trafilatura's costliest XPath expressions (five prunes, and its first look for the body's
-container), evaluated in Python: the same elements, in the same order, at a third to an eighth
-of the CPU.
+container), evaluated in Python: the same elements, in the same order, at a quarter to a half
+of the CPU on real pages (`bench/trafilatura_xpaths.py`).
 
 trafilatura prunes every page, and finds its body, with XPath expressions whose `re:test(...)`
 predicates (EXSLT regular expressions) call back from libxml2 into Python once per element and
-attribute tested:
-on real pages these six cost about 7 ms a page, a sixth of extraction. Written by hand,
-deliberately: a walk over the elements of the expression's tags, with the very regular
-expressions of the XPath text (compiled as lxml's EXSLT does: `re.search`, `i` for
-IGNORECASE), gives the same elements without the per-call machinery.
+attribute tested: on real pages these six cost about 7 ms a page, a sixth of extraction.
+Written by hand, deliberately: a walk over the elements of the expression's tags, with the
+very regular expressions of the XPath text (compiled as lxml's EXSLT does: `re.search`, `i`
+for IGNORECASE), gives the same elements without the per-call machinery.
 
 Each equivalent restates one expression of trafilatura 2.3.1, whose text (its regular
 expressions left out, they are read from it) must match `skeleton`, else that expression is left
-as shipped. They replace the entries of trafilatura's own lists (`prune_unwanted_nodes` calls each
-entry with the tree) but answer with the Python walk only inside
+as shipped. `trafilatura_gate` installs them (on the release its rules and these were read
+from): they replace the entries of trafilatura's own lists (trafilatura calls each entry with
+the tree: `prune_unwanted_nodes`, `_extract`) but answer with the Python walk only inside
 `trafilatura_gate.recording()`: trafilatura called anywhere else (a bench's bare baseline) runs
-as shipped. `tests/test_trafilatura_prunes.py` compares both on real and generated pages.
+as shipped. `tests/test_trafilatura_xpaths.py` compares both on real and generated pages.
 
 XPath semantics kept: `@id` of an element without one is ""; `@id|@class` as a string is the
 first of the two in the element's attribute order (document order); `.//*` is every descendant
@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from importlib.metadata import version
 from typing import NamedTuple
 
 import trafilatura.xpaths as trafilatura_xpaths
 from lxml import etree
-
-from pipeline.extraction import trafilatura_gate
 
 _RE_TEST = re.compile(r"re:test\((@[\w|@-]+), '([^']*)'(?:, '([^']*)')?\)")
 
@@ -168,33 +165,32 @@ EQUIVALENTS = (
 )
 
 
-class Prune:
-    """Stands in for one of trafilatura's prune expressions: the Python walk inside
-    `trafilatura_gate.recording()`, the XPath as shipped anywhere else."""
+class XPathInPython:
+    """Stands in for one of trafilatura's XPath expressions: the Python walk while `engaged()`
+    (inside `trafilatura_gate.recording()`), the XPath as shipped anywhere else."""
 
     def __init__(self, original: etree.XPath, evaluate: Callable[..., list],
-                 patterns: list[re.Pattern]) -> None:
+                 patterns: list[re.Pattern], engaged: Callable[[], bool]) -> None:
         self.original = original
         self.evaluate = evaluate
         self.patterns = patterns
+        self.engaged = engaged
 
     def __call__(self, tree) -> list:
-        if trafilatura_gate.engaged():
+        if self.engaged():
             return self.evaluate(tree, *self.patterns)
         return self.original(tree)
 
 
-def install() -> list[str]:
-    """Put each equivalent in its list where trafilatura's expression is the one restated; the
-    names of those installed (none for a trafilatura release other than the tested one)."""
-    if version("trafilatura") != trafilatura_gate.TESTED_TRAFILATURA:
-        return []
+def install(engaged: Callable[[], bool]) -> list[str]:
+    """Put each equivalent in its list where trafilatura's expression is the one restated, to
+    answer while `engaged()`; the names of those installed."""
     installed = []
     for equivalent in EQUIVALENTS:
         entries = getattr(trafilatura_xpaths, equivalent.list_name, None)
         current = entries[equivalent.index] if entries and len(entries) > equivalent.index \
             else None
-        if isinstance(current, Prune):
+        if isinstance(current, XPathInPython):
             installed.append(f"{equivalent.list_name}[{equivalent.index}]")
             continue
         if not isinstance(current, etree.XPath):
@@ -203,9 +199,7 @@ def install() -> list[str]:
         # The walks skip elements without attributes, where every test reads "".
         if skeleton != equivalent.skeleton or any(p.search("") for p in patterns):
             continue
-        entries[equivalent.index] = Prune(current, equivalent.evaluate, patterns)
+        entries[equivalent.index] = XPathInPython(current, equivalent.evaluate, patterns, engaged)
         installed.append(f"{equivalent.list_name}[{equivalent.index}]")
     return installed
 
-
-INSTALLED = install()

@@ -1,6 +1,7 @@
-"""trafilatura's prune expressions evaluated in Python: the same elements as the shipped XPath
-on real pages and on generated attribute soups built to hit XPath's corners; used only inside
-`trafilatura_gate.recording()`; left as shipped when the expression is not the one restated."""
+"""trafilatura's costliest XPath expressions evaluated in Python: the same elements as the
+shipped XPath on real pages and on generated attribute soups built to hit XPath's corners; used
+only inside `trafilatura_gate.recording()`; left as shipped when the expression is not the one
+restated."""
 
 from __future__ import annotations
 
@@ -17,21 +18,21 @@ from bench.corpus_scoring import DEFAULT_CORPUS
 from pipeline.demo_site.replay_pages import read_corpus
 from pipeline.demo_site.site import DemoSite
 from pipeline.extraction import trafilatura_gate as gate
-from pipeline.extraction import trafilatura_prunes as prunes
+from pipeline.extraction import trafilatura_xpaths as in_python
 from pipeline.extraction.page import parse
 
 
-def installed() -> list[prunes.Prune]:
-    return [getattr(trafilatura_xpaths, e.list_name)[e.index] for e in prunes.EQUIVALENTS]
+def installed() -> list[in_python.XPathInPython]:
+    return [getattr(trafilatura_xpaths, e.list_name)[e.index] for e in in_python.EQUIVALENTS]
 
 
 def assert_same_elements(tree, where: str) -> None:
-    for prune in installed():
-        assert prune.evaluate(tree, *prune.patterns) == prune.original(tree), \
-            f"{prune.evaluate.__name__} on {where}"
+    for xpath in installed():
+        assert xpath.evaluate(tree, *xpath.patterns) == xpath.original(tree), \
+            f"{xpath.evaluate.__name__} on {where}"
 
 
-def trees_trafilatura_prunes(html: str) -> list:
+def trees_trafilatura_walks(html: str) -> list:
     """The raw page and the page after trafilatura's cleaning and tag conversion: the trees the
     expressions run on (the second covers every body subtree trafilatura prunes)."""
     tree, _ = parse(html, None)
@@ -40,15 +41,15 @@ def trees_trafilatura_prunes(html: str) -> list:
 
 
 def test_every_restated_expression_is_installed_on_the_tested_release():
-    assert len(prunes.INSTALLED) == len(prunes.EQUIVALENTS) == 6
-    assert all(isinstance(p, prunes.Prune) for p in installed())
+    assert len(gate.XPATHS_INSTALLED) == len(in_python.EQUIVALENTS) == 6
+    assert all(isinstance(x, in_python.XPathInPython) for x in installed())
 
 
 def test_on_real_pages_the_walks_find_the_xpaths_elements():
     if not DEFAULT_CORPUS.is_dir():
         pytest.skip(f"no development corpus at {DEFAULT_CORPUS} (../shared/corpus)")
     for saved in read_corpus(DEFAULT_CORPUS).pages[::10]:
-        for tree in trees_trafilatura_prunes(saved.html):
+        for tree in trees_trafilatura_walks(saved.html):
             assert_same_elements(tree, saved.url)
 
 
@@ -58,7 +59,7 @@ def test_on_demo_pages_the_walks_find_the_xpaths_elements():
     for publisher in site.publishers:
         path = site.catalogue.article(publisher.name, 0).path
         html = site.respond(publisher.name, path, bases).body
-        for tree in trees_trafilatura_prunes(html):
+        for tree in trees_trafilatura_walks(html):
             assert_same_elements(tree, path)
 
 
@@ -88,7 +89,8 @@ def soup(rng: random.Random, depth: int = 0) -> str:
             f'{name}="{rng.choice(TOKENS)}{rng.choice(["", "-x", " y", "Box"])}"'
             for name in attributes)
         inner = soup(rng, depth + 1) if depth < 4 and rng.random() < 0.6 else "text"
-        parts.append(f"<{tag} {written}>{inner}</{tag}>")
+        comment = "<!-- a comment -->" if rng.random() < 0.2 else ""
+        parts.append(f"<{tag} {written}>{comment}{inner}</{tag}>")
     return "".join(parts)
 
 
@@ -110,10 +112,11 @@ def test_the_walks_run_only_inside_the_gates_recording():
         calls.append(tree)
         return []
 
-    prune = prunes.Prune(trafilatura_xpaths.REMOVE_COMMENTS_AND_LISTS_XPATH[0].original, walk, [])
-    assert len(prune(tree)) == 1 and calls == []  # outside: the shipped XPath
+    xpath = in_python.XPathInPython(
+        trafilatura_xpaths.REMOVE_COMMENTS_AND_LISTS_XPATH[0].original, walk, [], gate.engaged)
+    assert len(xpath(tree)) == 1 and calls == []  # outside: the shipped XPath
     with gate.recording():
-        assert prune(tree) == [] and calls == [tree]
+        assert xpath(tree) == [] and calls == [tree]
 
 
 def test_an_expression_that_is_not_the_one_restated_is_left_as_shipped(monkeypatch):
@@ -123,10 +126,23 @@ def test_an_expression_that_is_not_the_one_restated_is_left_as_shipped(monkeypat
                           namespaces={"re": trafilatura_xpaths.REGEXP_NS})
     entries[1] = other
     monkeypatch.setattr(trafilatura_xpaths, "OVERALL_DISCARD_XPATH", entries)
-    assert "OVERALL_DISCARD_XPATH[1]" not in prunes.install()
+    assert "OVERALL_DISCARD_XPATH[1]" not in in_python.install(gate.engaged)
+    assert entries[1] is other
+
+
+def test_an_expression_whose_pattern_matches_nothing_is_left_as_shipped(monkeypatch):
+    # The walks skip elements without attributes, right only while no pattern matches "".
+    entries = list(trafilatura_xpaths.OVERALL_DISCARD_XPATH)
+    shipped = entries[1].original
+    other = type(shipped)(shipped.path.replace("'reader-comments|akismet'", "'reader-comments|'"),
+                          namespaces={"re": trafilatura_xpaths.REGEXP_NS})
+    entries[1] = other
+    monkeypatch.setattr(trafilatura_xpaths, "OVERALL_DISCARD_XPATH", entries)
+    assert in_python.skeleton_and_patterns(other)[0] == in_python.EQUIVALENTS[4].skeleton
+    assert "OVERALL_DISCARD_XPATH[1]" not in in_python.install(gate.engaged)
     assert entries[1] is other
 
 
 def test_nothing_is_installed_on_a_trafilatura_release_it_was_not_read_against(monkeypatch):
     monkeypatch.setattr(gate, "TESTED_TRAFILATURA", "0.0.0")
-    assert prunes.install() == []
+    assert gate.install_xpaths() == []
