@@ -30,14 +30,7 @@ from lxml import etree
 
 from pipeline.article import Article
 from pipeline.errors import NewsdeskError
-from pipeline.extraction import (
-    app_state,
-    dates,
-    fields,
-    provenance,
-    titles,
-    trafilatura_gate,
-)
+from pipeline.extraction import app_state, dates, fields, provenance, titles, trafilatura_gate
 from pipeline.extraction import authors as author_steps
 from pipeline.extraction import body as body_rules
 from pipeline.extraction import boilerplate as bp

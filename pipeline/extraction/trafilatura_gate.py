@@ -226,7 +226,6 @@ def install() -> bool:
     return True
 
 
-
 def install_xpaths() -> list[str]:
     """trafilatura's costliest XPath expressions evaluated in Python inside `recording()`
     (`trafilatura_xpaths`), on the release they were read from; the names installed."""
