@@ -26,8 +26,9 @@ class Doc:
 
 def index_keys(body: str, config: DedupeConfig) -> list[int]:
     """The body's index keys (one per band, then the openings' keys); none for a short body."""
-    shingles = minhash.windows(body, config.shingle_size)
-    if len(set(shingles)) < config.min_shingles:
+    # The set: counting needs it anyway, and each distinct shingle is then hashed once.
+    shingles = minhash.shingles(body, config.shingle_size)
+    if len(shingles) < config.min_shingles:
         return []
     sig = minhash.signature(shingles, config.permutations)
     keys = minhash.band_keys(sig, config.bands, config.rows)

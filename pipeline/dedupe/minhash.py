@@ -66,8 +66,8 @@ def _permutations(n: int, seed: int = 0x6E657773) -> tuple[np.ndarray, np.ndarra
 
 
 def windows(text: str, size: int) -> list[str]:
-    """Every `size`-word shingle of `text` in order, repeats kept (`shingles` is their set):
-    the minimum of a hash does not care about repeats, so a signature needs no set."""
+    """Every `size`-word shingle of `text` in order, repeats kept (`shingles` is their set;
+    the minimum of a hash does not care about repeats, so either gives the same signature)."""
     w = words(text)
     # strict=False: the shorter slices end the windows (the last one starts size - 1 from the end)
     return list(map(" ".join, zip(*(w[k:] for k in range(size)), strict=False)))
